@@ -1,0 +1,32 @@
+"""Baskets' copies of stores and products (schema ``baskets``), fed by stores events."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Column, Numeric
+from sqlmodel import Field, SQLModel
+
+SCHEMA = "baskets"
+
+
+class BasketStoreCache(SQLModel, table=True):
+    __tablename__ = "stores"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    name: str
+    participating: bool
+    version: int
+
+
+class BasketProductCache(SQLModel, table=True):
+    __tablename__ = "products"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    store_id: str = Field(index=True)
+    name: str
+    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    removed: bool
+    version: int

@@ -1,0 +1,35 @@
+"""The one write primitive of every read model: an upsert guarded by the event number."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+async def upsert_versioned(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert the row, or overwrite it only if ``values['version']`` is higher than the stored one.
+
+    Returns whether anything changed: a replayed, duplicated or stale event changes nothing.
+    """
+    keys = [column.name for column in table.primary_key.columns]
+    stmt = insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={name: stmt.excluded[name] for name in values if name not in keys},
+        where=table.c.version < stmt.excluded.version,
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def project(sessions: SessionFactory, table: Table, values: Mapping[str, Any]) -> bool:
+    """One event applied in its own transaction."""
+    async with sessions.begin() as session:
+        return await upsert_versioned(session, table, values)

@@ -1,0 +1,55 @@
+"""What the routers need, built once by the composition root and stored on ``app.state``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.shared.db import SessionFactory
+from domain.shared.errors import NotFound
+
+T = TypeVar("T")
+
+# Idempotency keys are scoped per service and turned into stable entity IDs (uuid5).
+_ID_NAMESPACE = uuid.UUID("5d1f5a3e-7c11-4c1e-9a55-6d2b8f0c1a77")
+
+
+@dataclass
+class ApiContext:
+    client: Client
+    sessions: Callable[[str], SessionFactory]
+    basket_ttl_seconds: float = 86400.0
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.context
+    return ctx
+
+
+Context = Annotated[ApiContext, Depends(context)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def new_id(scope: str, idempotency_key: str | None) -> str:
+    """A fresh ID, or the same ID every time for the same key (so a retried POST creates nothing new)."""
+    if idempotency_key:
+        return str(uuid.uuid5(_ID_NAMESPACE, f"{scope}:{idempotency_key}"))
+    return str(uuid.uuid4())
+
+
+async def update(handle: WorkflowHandle[Any, Any], command: Any, what: str, arg: Any = None) -> Any:
+    """Send an update to an entity; an entity that does not exist (or has ended) is a 404."""
+    try:
+        if arg is None:
+            return await handle.execute_update(command)
+        return await handle.execute_update(command, arg)
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise NotFound(f"the {what} does not exist") from err
+        raise

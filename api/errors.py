@@ -1,0 +1,55 @@
+"""The one place where failures become HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from domain.shared.errors import DomainError, ErrorKind, error_for
+
+log = logging.getLogger(__name__)
+
+STATUS = {ErrorKind.INVALID: 400, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409}
+
+
+def as_domain_error(err: BaseException) -> DomainError | None:
+    """The business failure inside a Temporal error chain, if there is one."""
+    current: BaseException | None = err
+    while current is not None:
+        if isinstance(current, DomainError):
+            return current
+        if isinstance(current, ApplicationError) and current.type in {k.value for k in ErrorKind}:
+            return error_for(current.type or "", current.message)
+        current = current.cause if hasattr(current, "cause") else current.__cause__
+    return None
+
+
+def _message(err: RequestValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, err: DomainError) -> JSONResponse:
+        return JSONResponse({"message": err.message}, status_code=STATUS[err.kind])
+
+    @app.exception_handler(WorkflowUpdateFailedError)
+    async def update_failed(_: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
+        found = as_domain_error(err)
+        if found is None:
+            log.error("update failed without a business reason", exc_info=err)
+            return JSONResponse({"message": "the command failed"}, status_code=500)
+        return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"message": _message(err)}, status_code=400)

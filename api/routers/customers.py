@@ -1,0 +1,106 @@
+"""``/api/customers``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+
+from activities.customers.tables import CustomerRow
+from api.deps import Context, IdempotencyKey, new_id, update
+from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from domain.customers import model as rules
+from domain.customers.model import Customer
+from domain.shared.errors import NotFound
+from workflows.customers.customer_workflow import CustomerWorkflow
+from workflows.customers.messages import (
+    TASK_QUEUE,
+    ChangeSmsNumber,
+    CustomerWorkflowInput,
+    RegisterCustomer,
+    customer_workflow_id,
+)
+from workflows.search_attributes import CUSTOMER_ID
+
+router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
+
+
+class RegisterCustomerRequest(ApiModel):
+    name: str
+    sms_number: str
+
+
+class ChangeSmsRequest(ApiModel):
+    sms_number: str
+
+
+class CustomerView(ApiModel):
+    id: str
+    name: str
+    sms_number: str
+    enabled: bool
+
+
+class CustomerResponse(ApiModel):
+    customer: CustomerView
+
+
+def _view(customer: Customer | CustomerRow) -> CustomerView:
+    return CustomerView.model_validate(customer, from_attributes=True)
+
+
+@router.post("", response_model=IdResponse)
+async def register_customer(
+    body: RegisterCustomerRequest, ctx: Context, key: IdempotencyKey = None
+) -> IdResponse:
+    customer_id = new_id("customers", key)
+    rules.register_customer(customer_id, body.name, body.sms_number)  # 400 before anything is started
+    start = WithStartWorkflowOperation(
+        CustomerWorkflow.run,
+        CustomerWorkflowInput(customer_id=customer_id),
+        id=customer_workflow_id(customer_id),
+        task_queue=TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, customer_id)]),
+        static_summary=f"Customer {body.name.strip()}",
+    )
+    await ctx.client.execute_update_with_start_workflow(
+        CustomerWorkflow.register,
+        RegisterCustomer(name=body.name, sms_number=body.sms_number),
+        start_workflow_operation=start,
+        id=key,
+    )
+    return IdResponse(id=customer_id)
+
+
+@router.get("/{customer_id}", response_model=CustomerResponse)
+async def get_customer(customer_id: str, ctx: Context) -> CustomerResponse:
+    async with ctx.sessions("customers")() as session:
+        row = await session.get(CustomerRow, customer_id)
+    if row is None:
+        raise NotFound(f"the customer {customer_id} does not exist")
+    return CustomerResponse(customer=_view(row))
+
+
+async def _command(ctx: Context, customer_id: str, command: Any, arg: object = None) -> CustomerResponse:
+    handle = ctx.client.get_workflow_handle(customer_workflow_id(customer_id))
+    customer: Customer = await update(handle, command, f"customer {customer_id}", arg)
+    return CustomerResponse(customer=_view(customer))
+
+
+@router.put("/{customer_id}/change-sms", response_model=CustomerResponse)
+async def change_sms_number(customer_id: str, body: ChangeSmsRequest, ctx: Context) -> CustomerResponse:
+    cmd = ChangeSmsNumber(sms_number=body.sms_number)
+    return await _command(ctx, customer_id, CustomerWorkflow.change_sms_number, cmd)
+
+
+@router.put("/{customer_id}/enable", response_model=CustomerResponse)
+async def enable_customer(customer_id: str, ctx: Context) -> CustomerResponse:
+    return await _command(ctx, customer_id, CustomerWorkflow.enable)
+
+
+@router.put("/{customer_id}/disable", response_model=CustomerResponse)
+async def disable_customer(customer_id: str, ctx: Context) -> CustomerResponse:
+    return await _command(ctx, customer_id, CustomerWorkflow.disable)

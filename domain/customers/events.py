@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from domain.customers.model import Customer
+from domain.shared.events import DomainEvent
+
+CustomerEventName = Literal[
+    "customers.CustomerRegistered",
+    "customers.CustomerSmsChanged",
+    "customers.CustomerEnabled",
+    "customers.CustomerDisabled",
+]
+
+
+class CustomerEvent(DomainEvent):
+    name: CustomerEventName
+    customer: Customer
+
+
+def customer_event(name: str, number: int, occurred_at: datetime, customer: Customer) -> CustomerEvent:
+    return CustomerEvent.model_validate(
+        {
+            "name": name,
+            "aggregate_id": customer.id,
+            "number": number,
+            "occurred_at": occurred_at,
+            "customer": customer,
+        }
+    )

@@ -1,0 +1,42 @@
+"""Stores events. Each carries the aggregate's whole snapshot (see domain.shared.events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from domain.shared.events import DomainEvent
+from domain.stores.model import Product, Store
+
+StoreEventName = Literal["stores.StoreCreated", "stores.StoreRebranded", "stores.StoreParticipationToggled"]
+ProductEventName = Literal[
+    "stores.ProductAdded", "stores.ProductRebranded", "stores.ProductPriceChanged", "stores.ProductRemoved"
+]
+
+
+class StoreEvent(DomainEvent):
+    name: StoreEventName
+    store: Store
+
+
+class ProductEvent(DomainEvent):
+    name: ProductEventName
+    product: Product
+
+
+def store_event(name: str, number: int, occurred_at: datetime, store: Store) -> StoreEvent:
+    return StoreEvent.model_validate(
+        {"name": name, "aggregate_id": store.id, "number": number, "occurred_at": occurred_at, "store": store}
+    )
+
+
+def product_event(name: str, number: int, occurred_at: datetime, product: Product) -> ProductEvent:
+    return ProductEvent.model_validate(
+        {
+            "name": name,
+            "aggregate_id": product.id,
+            "number": number,
+            "occurred_at": occurred_at,
+            "product": product,
+        }
+    )

@@ -1,0 +1,106 @@
+"""Stores and products: state and the rules of every command. Pure: no Temporal, no SQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.shared.errors import Conflict, InvalidArgument, require_text
+from domain.shared.money import money
+
+
+class Store(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    location: str
+    participating: bool = False
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    store_id: str
+    name: str
+    description: str = ""
+    sku: str = ""
+    price: Decimal
+    removed: bool = False
+
+
+def create_store(store_id: str, name: str, location: str) -> Store:
+    return Store(
+        id=store_id,
+        name=require_text(name, "store name"),
+        location=require_text(location, "store location"),
+    )
+
+
+def rebrand_store(store: Store, name: str) -> Store:
+    return store.model_copy(update={"name": require_text(name, "store name")})
+
+
+def enable_participation(store: Store) -> Store:
+    if store.participating:
+        raise Conflict("the store is already participating")
+    return store.model_copy(update={"participating": True})
+
+
+def disable_participation(store: Store) -> Store:
+    if not store.participating:
+        raise Conflict("the store is not participating")
+    return store.model_copy(update={"participating": False})
+
+
+def _valid_price(price: Decimal) -> Decimal:
+    if not price.is_finite():
+        raise InvalidArgument("the product price must be a number")
+    if price < 0:
+        raise InvalidArgument("the product price cannot be negative")
+    return money(price)
+
+
+def add_product(
+    product_id: str, store_id: str, name: str, description: str, sku: str, price: Decimal
+) -> Product:
+    return Product(
+        id=product_id,
+        store_id=store_id,
+        name=require_text(name, "product name"),
+        description=description.strip(),
+        sku=sku.strip(),
+        price=_valid_price(price),
+    )
+
+
+def _live(product: Product) -> Product:
+    if product.removed:
+        raise Conflict("the product has been removed")
+    return product
+
+
+def rebrand_product(product: Product, name: str, description: str) -> Product:
+    return _live(product).model_copy(
+        update={"name": require_text(name, "product name"), "description": description.strip()}
+    )
+
+
+def increase_price(product: Product, price: Decimal) -> Product:
+    new_price = _valid_price(price)
+    if new_price <= _live(product).price:
+        raise InvalidArgument(f"the new price must be higher than the current price {product.price}")
+    return product.model_copy(update={"price": new_price})
+
+
+def decrease_price(product: Product, price: Decimal) -> Product:
+    new_price = _valid_price(price)
+    if new_price >= _live(product).price:
+        raise InvalidArgument(f"the new price must be lower than the current price {product.price}")
+    return product.model_copy(update={"price": new_price})
+
+
+def remove_product(product: Product) -> Product:
+    return _live(product).model_copy(update={"removed": True})

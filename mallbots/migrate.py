@@ -1,0 +1,64 @@
+"""Schema migrations with Alembic, one history per service (``activities/<service>/migrations``)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlmodel import SQLModel
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+
+
+def versions_dir(service: str) -> Path:
+    return ROOT / "activities" / service / "migrations"
+
+
+def metadata_for(service: str) -> MetaData:
+    """Only this service's tables: its migrations never touch another schema."""
+    importlib.import_module(f"activities.{service}.tables")
+    metadata = MetaData()
+    for table in SQLModel.metadata.tables.values():
+        if table.schema == service:
+            table.to_metadata(metadata)
+    return metadata
+
+
+def _config(service: str, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.set_main_option("version_locations", str(versions_dir(service)))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["service"] = service
+    return cfg
+
+
+def migrated_services() -> list[str]:
+    from mallbots.settings import SERVICES
+
+    return [s for s in SERVICES if versions_dir(s).is_dir()]
+
+
+def upgrade(service: str, url: str) -> None:
+    command.upgrade(_config(service, url), "head")
+
+
+def upgrade_all(urls: dict[str, str]) -> None:
+    for service in migrated_services():
+        upgrade(service, urls[service])
+
+
+def check(service: str, url: str) -> None:
+    """Raises if the tables in code and the migrations disagree (a migration is missing)."""
+    command.check(_config(service, url))
+
+
+def new_revision(service: str, url: str, message: str) -> None:
+    """Autogenerate a migration from the difference between the tables in code and the database."""
+    versions_dir(service).mkdir(parents=True, exist_ok=True)
+    upgrade(service, url) if any(versions_dir(service).glob("*.py")) else None
+    command.revision(_config(service, url), message=message, autogenerate=True)

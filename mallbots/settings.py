@@ -1,0 +1,60 @@
+"""All configuration in one place: environment variables prefixed ``MALLBOTS_``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES: tuple[str, ...] = (
+    "stores",
+    "customers",
+    "baskets",
+    "ordering",
+    "depot",
+    "payments",
+    "notifications",
+    "search",
+)
+
+
+class Settings(BaseSettings):
+    """Typed settings. Every service has its own database URL; all default to one server, one schema each."""
+
+    model_config = SettingsConfigDict(env_prefix="MALLBOTS_", env_file=".env", extra="ignore")
+
+    temporal_address: str | None = Field(
+        default=None, description="host:port of an existing Temporal frontend; unset = start a dev server"
+    )
+    temporal_namespace: str = "default"
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL used by every service without its own; unset = local Postgres",
+    )
+    stores_database_url: str | None = None
+    customers_database_url: str | None = None
+    baskets_database_url: str | None = None
+    ordering_database_url: str | None = None
+    depot_database_url: str | None = None
+    payments_database_url: str | None = None
+    notifications_database_url: str | None = None
+    search_database_url: str | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    data_dir: Path = Path(".mallbots")
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    basket_ttl: timedelta = timedelta(hours=24)
+    payment_ttl: timedelta = timedelta(days=7)
+    continue_as_new_after: int = Field(default=1000, description="events before an entity continues-as-new")
+    log_level: str = "INFO"
+
+    def database_url_for(self, service: str) -> str:
+        """The service's own URL, else the shared one. Raises if neither is known yet."""
+        url = getattr(self, f"{service}_database_url") or self.database_url
+        if url is None:
+            raise RuntimeError(f"no database URL for service {service!r}: set MALLBOTS_DATABASE_URL")
+        return str(url)

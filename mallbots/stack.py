@@ -1,0 +1,166 @@
+"""The whole system in one process: what ``mallbots up`` runs and what the tests start.
+
+Anything not given (Temporal address, database URLs) is started locally on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from api.app import create_app
+from api.deps import ApiContext
+from mallbots import migrate
+from mallbots.db import Databases
+from mallbots.devstack.ports import free_port
+from mallbots.devstack.postgres import LocalPostgres
+from mallbots.devstack.temporal import LocalTemporal
+from mallbots.settings import SERVICES, Settings
+from mallbots.temporal_client import connect
+from mallbots.worker import build_workers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StackOptions:
+    settings: Settings = field(default_factory=Settings)
+    persistent: bool = True  # keep Temporal and Postgres state under settings.data_dir
+    ui: bool = True
+    run_workers: bool = True
+    run_api: bool = True
+    api_port: int | None = None  # None = settings.api_port; 0 = a free port
+    services: Sequence[str] = SERVICES
+    activity_overrides: Mapping[str, Sequence[object]] = field(default_factory=dict)
+
+
+class Stack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.settings = options.settings
+        self.postgres: LocalPostgres | None = None
+        self.temporal: LocalTemporal | None = None
+        self.client: Client | None = None
+        self.databases: Databases | None = None
+        self.database_urls: dict[str, str] = {}
+        self.workers: list[Worker] = []
+        self._worker_tasks: list[asyncio.Task[None]] = []
+        self._server: uvicorn.Server | None = None
+        self._server_task: asyncio.Task[None] | None = None
+        self.api_url = ""
+
+    @property
+    def temporal_address(self) -> str:
+        if self.temporal is not None:
+            return self.temporal.address
+        assert self.settings.temporal_address
+        return self.settings.temporal_address
+
+    async def __aenter__(self) -> Stack:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        data_dir = self.settings.data_dir.resolve()
+        if self.settings.database_url is None and any(
+            getattr(self.settings, f"{s}_database_url") is None for s in SERVICES
+        ):
+            self.postgres = LocalPostgres(data_dir / "postgres", ephemeral=not self.options.persistent)
+            shared_url = await asyncio.to_thread(self.postgres.start)
+            self.settings = self.settings.model_copy(update={"database_url": shared_url})
+        self.database_urls = {s: self.settings.database_url_for(s) for s in SERVICES}
+        if self.settings.temporal_address is None:
+            self.temporal = LocalTemporal(
+                db_file=data_dir / "temporal.db" if self.options.persistent else None,
+                ui=self.options.ui,
+                port=self.settings.temporal_port if self.options.persistent else 0,
+                ui_port=self.settings.temporal_ui_port if self.options.persistent else 0,
+                log_file=data_dir / "temporal.log",
+            )
+            data_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(self.temporal.start)
+        await asyncio.to_thread(migrate.upgrade_all, self.database_urls)
+        self.client = await _connect_with_retry(self.temporal_address, self.settings.temporal_namespace)
+        self.databases = Databases(self.database_urls)
+        if self.options.run_workers:
+            self.workers = build_workers(
+                self.client, self.databases, self.options.services, self.options.activity_overrides
+            )
+            self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
+        if self.options.run_api:
+            await self._start_api()
+
+    async def _start_api(self) -> None:
+        assert self.client is not None and self.databases is not None
+        databases = self.databases
+        context = ApiContext(
+            client=self.client,
+            sessions=databases.sessions,
+            basket_ttl_seconds=self.settings.basket_ttl.total_seconds(),
+        )
+        app = create_app(context, self.options.services, readiness=databases.ping)
+        port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
+        port = port or free_port()
+        config = uvicorn.Config(
+            app, host=self.settings.api_host, port=port, log_level="warning", lifespan="off", access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._server_task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._server_task.done():
+                self._server_task.result()
+                raise RuntimeError(f"the API did not start on port {port}")
+            await asyncio.sleep(0.02)
+        self.api_url = f"http://{self.settings.api_host}:{port}"
+
+    async def stop(self) -> None:
+        if self._server is not None and self._server_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._server_task
+        if self.workers:
+            await asyncio.gather(*(w.shutdown() for w in self.workers), return_exceptions=True)
+            await asyncio.gather(*self._worker_tasks, return_exceptions=True)
+            self.workers = []
+        if self.databases is not None:
+            await self.databases.dispose()
+        if self.temporal is not None:
+            await asyncio.to_thread(self.temporal.stop)
+        if self.postgres is not None:
+            if self.options.persistent:
+                await asyncio.to_thread(self.postgres.stop)
+            else:
+                await asyncio.to_thread(self.postgres.destroy)
+
+
+async def _connect_with_retry(address: str, namespace: str, attempts: int = 100) -> Client:
+    """The dev server opens its port a moment before it serves; retry briefly."""
+    for attempt in range(attempts):
+        try:
+            return await connect(address, namespace)
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+def ephemeral_options(data_dir: Path, **kwargs: object) -> StackOptions:
+    """A throw-away stack on free ports (tests, benchmarks)."""
+    settings = Settings(data_dir=data_dir, temporal_address=None, database_url=None)
+    return StackOptions(settings=settings, persistent=False, ui=False, api_port=0, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,40 @@
+"""Workers: one per service task queue; one process may host any subset of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from mallbots.db import Databases
+from mallbots.services import DEFINITIONS, activity_methods
+
+
+def build_workers(
+    client: Client,
+    databases: Databases,
+    services: Iterable[str],
+    activity_overrides: Mapping[str, Sequence[object]] | None = None,
+) -> list[Worker]:
+    """Workers for ``services``; tests may replace a service's activity objects via ``activity_overrides``."""
+    workers = []
+    for name in services:
+        definition = DEFINITIONS[name]
+        objects = (activity_overrides or {}).get(name)
+        if objects is None:
+            objects = definition.activity_objects(databases.sessions(name))
+        activities = activity_methods(objects)
+        if not activities and not definition.workflows:
+            continue
+        workers.append(
+            Worker(
+                client,
+                task_queue=definition.task_queue,
+                workflows=list(definition.workflows),
+                activities=activities,
+                max_concurrent_activities=200,
+                max_concurrent_workflow_tasks=200,
+            )
+        )
+    return workers

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.customers import model as rules
+    from domain.customers.events import customer_event
+    from domain.customers.model import Customer
+    from workflows.customers.messages import (
+        CUSTOMER_SUBSCRIBERS,
+        ChangeSmsNumber,
+        CustomerWorkflowInput,
+        RegisterCustomer,
+    )
+    from workflows.shared.entity import Entity
+
+
+@workflow.defn
+class CustomerWorkflow:
+    """One customer, ``customer:<id>``."""
+
+    @workflow.init
+    def __init__(self, input: CustomerWorkflowInput) -> None:
+        self._id = input.customer_id
+        self._entity: Entity[Customer] = Entity(
+            kind="customer",
+            state=input.customer,
+            number=input.number,
+            build_event=customer_event,
+            projection="apply_customer_event",
+            subscribers=CUSTOMER_SUBSCRIBERS,
+        )
+
+    @workflow.run
+    async def run(self, input: CustomerWorkflowInput) -> None:
+        await workflow.wait_condition(
+            lambda: self._entity.should_continue_as_new(input.continue_as_new_after)
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            input.model_copy(update={"customer": self._entity.state, "number": self._entity.number})
+        )
+
+    def _register(self, cmd: RegisterCustomer) -> Customer:
+        if self._entity.state is not None:
+            return self._entity.state
+        return rules.register_customer(self._id, cmd.name, cmd.sms_number)
+
+    @workflow.update
+    async def register(self, cmd: RegisterCustomer) -> Customer:
+        if self._entity.state is not None:
+            return self._entity.state  # a repeated registration is answered, not applied twice
+        workflow.set_current_details(f"Customer {cmd.name}")
+        return await self._entity.apply("customers.CustomerRegistered", lambda: self._register(cmd))
+
+    @register.validator
+    def _validate_register(self, cmd: RegisterCustomer) -> None:
+        self._entity.check(lambda: self._register(cmd))
+
+    @workflow.update
+    async def change_sms_number(self, cmd: ChangeSmsNumber) -> Customer:
+        return await self._entity.apply(
+            "customers.CustomerSmsChanged",
+            lambda: rules.change_sms_number(self._entity.current(), cmd.sms_number),
+        )
+
+    @change_sms_number.validator
+    def _validate_change_sms(self, cmd: ChangeSmsNumber) -> None:
+        self._entity.check(lambda: rules.change_sms_number(self._entity.current(), cmd.sms_number))
+
+    @workflow.update
+    async def enable(self) -> Customer:
+        return await self._entity.apply(
+            "customers.CustomerEnabled", lambda: rules.enable_customer(self._entity.current())
+        )
+
+    @enable.validator
+    def _validate_enable(self) -> None:
+        self._entity.check(lambda: rules.enable_customer(self._entity.current()))
+
+    @workflow.update
+    async def disable(self) -> Customer:
+        return await self._entity.apply(
+            "customers.CustomerDisabled", lambda: rules.disable_customer(self._entity.current())
+        )
+
+    @disable.validator
+    def _validate_disable(self) -> None:
+        self._entity.check(lambda: rules.disable_customer(self._entity.current()))
+
+    @workflow.query
+    def get_customer(self) -> Customer | None:
+        return self._entity.state

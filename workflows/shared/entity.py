@@ -1,0 +1,85 @@
+"""The part every entity workflow shares: numbered events, serialized commands, projections.
+
+An entity workflow keeps its aggregate's state. A command (an Update) is validated by the pure
+domain rule in the validator (rejected = nothing written), then re-run under a lock, the new state
+is kept and the event is pushed through an activity to every subscriber's task queue in parallel.
+The update returns only when every subscriber has applied it, so a 200 is visible everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from temporalio import workflow
+
+from domain.shared.errors import NotFound
+from domain.shared.events import DomainEvent
+from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+from workflows.shared.errors import checked, domain_failures
+
+S = TypeVar("S")
+EventBuilder = Callable[[str, int, datetime, S], DomainEvent]
+
+
+class Entity(Generic[S]):
+    def __init__(
+        self,
+        *,
+        kind: str,
+        state: S | None,
+        number: int,
+        build_event: EventBuilder[S],
+        projection: str,
+        subscribers: Sequence[str],
+    ) -> None:
+        self.kind = kind
+        self.state = state
+        self.number = number
+        self.events_this_run = 0
+        self._build_event = build_event
+        self._projection = projection
+        self._subscribers = tuple(subscribers)
+        self._lock = asyncio.Lock()
+
+    def current(self) -> S:
+        if self.state is None:
+            raise NotFound(f"the {self.kind} does not exist")
+        return self.state
+
+    def check(self, change: Callable[[], S]) -> None:
+        """For validators: raises (rejecting the update) if the rule refuses the command."""
+        checked(change)
+
+    async def apply(self, event_name: str, change: Callable[[], S]) -> S:
+        async with self._lock:
+            with domain_failures():
+                new_state = change()
+            self.state = new_state
+            self.number += 1
+            self.events_this_run += 1
+            event = self._build_event(event_name, self.number, workflow.now(), new_state)
+            await publish(self._projection, event, self._subscribers)
+            return new_state
+
+    def should_continue_as_new(self, limit: int) -> bool:
+        return self.events_this_run >= limit or workflow.info().is_continue_as_new_suggested()
+
+
+async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str]) -> None:
+    """Deliver one event to the projection activity on each subscriber's task queue, concurrently."""
+    await asyncio.gather(
+        *(
+            workflow.execute_activity(
+                projection,
+                event,
+                task_queue=queue,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=TRANSIENT_RETRY,
+                summary=f"{event.name} #{event.number} → {queue}",
+            )
+            for queue in subscribers
+        )
+    )

@@ -1,0 +1,62 @@
+"""Stores: task queue, workflow IDs, workflow inputs and command payloads."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from domain.stores.model import Product, Store
+
+TASK_QUEUE = "stores"
+# Who keeps a copy of stores and products (SPEC §3): the owner's read model first.
+STORE_SUBSCRIBERS = ("stores", "baskets", "depot", "search")
+PRODUCT_SUBSCRIBERS = ("stores", "baskets", "depot", "search")
+
+
+def store_workflow_id(store_id: str) -> str:
+    return f"store:{store_id}"
+
+
+def product_workflow_id(product_id: str) -> str:
+    return f"product:{product_id}"
+
+
+class StoreWorkflowInput(BaseModel):
+    store_id: str
+    store: Store | None = None
+    number: int = 0
+    continue_as_new_after: int = 1000
+
+
+class ProductWorkflowInput(BaseModel):
+    product_id: str
+    product: Product | None = None
+    number: int = 0
+    continue_as_new_after: int = 1000
+
+
+class CreateStore(BaseModel):
+    name: str
+    location: str
+
+
+class RebrandStore(BaseModel):
+    name: str
+
+
+class AddProduct(BaseModel):
+    store_id: str
+    name: str
+    description: str = ""
+    sku: str = ""
+    price: Decimal
+
+
+class RebrandProduct(BaseModel):
+    name: str
+    description: str = ""
+
+
+class ChangePrice(BaseModel):
+    price: Decimal
