@@ -20,7 +20,7 @@ from api.app import create_app
 from api.deps import ApiContext
 from mallbots import migrate
 from mallbots.db import Databases
-from mallbots.devstack.ports import free_port
+from mallbots.devstack.ports import free_port, port_is_free
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.settings import SERVICES, Settings
@@ -88,8 +88,8 @@ class Stack:
             self.temporal = LocalTemporal(
                 db_file=data_dir / "temporal.db" if self.options.persistent else None,
                 ui=self.options.ui,
-                port=self.settings.temporal_port if self.options.persistent else 0,
-                ui_port=self.settings.temporal_ui_port if self.options.persistent else 0,
+                port=_preferred_port(self.settings.temporal_port, self.options.persistent),
+                ui_port=_preferred_port(self.settings.temporal_ui_port, self.options.persistent),
                 log_file=data_dir / "temporal.log",
             )
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -158,6 +158,11 @@ async def _connect_with_retry(address: str, namespace: str, attempts: int = 100)
                 raise
             await asyncio.sleep(0.1)
     raise AssertionError("unreachable")
+
+
+def _preferred_port(port: int, persistent: bool) -> int:
+    """The configured port when it is free (stable URLs for people); otherwise 0, meaning any free port."""
+    return port if persistent and port_is_free(port) else 0
 
 
 def ephemeral_options(data_dir: Path, **kwargs: object) -> StackOptions:

@@ -1,0 +1,58 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a convenience.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+BOOTSTRAP := .bootstrap
+UV := $(BOOTSTRAP)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: run test install test-unit test-workflows test-integration test-contracts test-e2e lint typecheck check clean
+
+$(UV):
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: the whole system on embedded defaults (Temporal dev server + UI, Postgres, workers, API on :8080)
+run: install
+	$(BIN)/mallbots up --seed
+
+## test: every test layer against real Temporal and Postgres servers the tests start themselves
+test: install
+	$(PYTEST) tests
+
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-workflows: install
+	$(PYTEST) tests/workflows
+
+test-integration: install
+	$(PYTEST) tests/integration
+
+test-contracts: install
+	$(PYTEST) tests/contracts
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+check: lint typecheck
+
+clean:
+	rm -rf $(VENV) $(BOOTSTRAP) .mallbots

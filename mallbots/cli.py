@@ -1,0 +1,154 @@
+"""``mallbots``: run the whole system, one service, migrations, the simulator and the benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mallbots.settings import SERVICES, Settings
+
+app = typer.Typer(help="MallBots on Temporal", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _services(names: list[str] | None) -> list[str]:
+    if not names or names == ["all"]:
+        return list(SERVICES)
+    unknown = sorted(set(names) - set(SERVICES))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
+        )
+    return names
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _require_external(settings: Settings, services: list[str]) -> None:
+    """A single service runs against existing infrastructure; it never starts its own."""
+    if settings.temporal_address is None:
+        raise typer.BadParameter("set MALLBOTS_TEMPORAL_ADDRESS to the Temporal frontend")
+    for name in services:
+        try:
+            settings.database_url_for(name)
+        except RuntimeError as err:
+            raise typer.BadParameter(str(err)) from err
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("alembic", "httpx", "temporalio.worker._worker"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+@app.command()
+def up(
+    seed: Annotated[bool, typer.Option(help="load a small demo mall through the public API")] = False,
+    port: Annotated[int | None, typer.Option(help="API port (default MALLBOTS_API_PORT or 8080)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="where Temporal and Postgres keep their state")
+    ] = None,
+) -> None:
+    """Everything on this machine: Temporal dev server + UI, Postgres, all workers and the API."""
+    from mallbots.stack import Stack, StackOptions
+
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    _logging(settings)
+
+    async def run() -> None:
+        async with Stack(StackOptions(settings=settings, api_port=port)) as stack:
+            if seed:
+                from mallbots.seed import seed_demo_mall
+
+                summary = await seed_demo_mall(stack.api_url)
+                console.print(f"[green]seeded[/] {summary}")
+            console.print(f"[bold]MallBots is up[/]\n  API          {stack.api_url}/api")
+            console.print(f"  OpenAPI docs {stack.api_url}/docs")
+            if stack.temporal is not None:
+                console.print(f"  Temporal UI  {stack.temporal.ui_url}")
+            console.print(f"  Temporal     {stack.temporal_address}")
+            if stack.postgres is not None:
+                console.print(f"  Postgres     {stack.postgres.url}")
+            console.print("Ctrl-C stops everything.")
+            await _until_signalled()
+            console.print("stopping…")
+
+    asyncio.run(run())
+
+
+@app.command()
+def worker(
+    service: Annotated[list[str] | None, typer.Option(help="service(s) to run; repeat, or 'all'")] = None,
+) -> None:
+    """Run the workers of one or more services against MALLBOTS_TEMPORAL_ADDRESS and the service databases."""
+    from mallbots.stack import Stack, StackOptions
+
+    settings = Settings()
+    _logging(settings)
+    services = _services(service)
+    _require_external(settings, services)
+
+    async def run() -> None:
+        options = StackOptions(settings=settings, run_api=False, services=services)
+        async with Stack(options) as stack:
+            console.print(f"workers for {', '.join(options.services)} on {stack.temporal_address}")
+            await _until_signalled()
+
+    asyncio.run(run())
+
+
+@app.command()
+def api(
+    service: Annotated[
+        list[str] | None, typer.Option(help="service(s) whose routes to serve; repeat, or 'all'")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="API port")] = None,
+) -> None:
+    """Serve the REST API of one or more services (no workers)."""
+    from mallbots.stack import Stack, StackOptions
+
+    settings = Settings()
+    _logging(settings)
+    services = _services(service)
+    _require_external(settings, services)
+
+    async def run() -> None:
+        options = StackOptions(settings=settings, run_workers=False, services=services, api_port=port)
+        async with Stack(options) as stack:
+            console.print(f"API for {', '.join(options.services)} on {stack.api_url}")
+            await _until_signalled()
+
+    asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every service's migrations to its database."""
+    from mallbots import migrate as migrations
+
+    settings = Settings()
+    urls = {s: settings.database_url_for(s) for s in SERVICES}
+    migrations.upgrade_all(urls)
+    console.print("migrated " + ", ".join(migrations.migrated_services()))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Shared fixtures: a real stack (Temporal dev server + Postgres + workers + API) started once per session,
+and a time-skipping Temporal test server for workflow tests."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from mallbots.stack import Stack, ephemeral_options
+
+
+@pytest.fixture(scope="session")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """The same code as ``mallbots up``, on free ports, with throw-away state."""
+    async with Stack(ephemeral_options(tmp_path_factory.mktemp("stack"))) as running:
+        yield running
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Timers of days run in milliseconds; activities are replaced by same-named fakes in each test."""
+    server = Path(sys.executable).parent / "temporal-test-server"
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(server), data_converter=pydantic_data_converter
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
