@@ -11,9 +11,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from api.deps import ApiContext
 from api.errors import install_error_handlers
-from api.routers import customers, stores
+from api.routers import baskets, customers, depot, ordering, payments, stores
 
-ROUTERS = {"stores": stores.router, "customers": customers.router}
+ROUTERS = {
+    "stores": stores.router,
+    "customers": customers.router,
+    "baskets": baskets.router,
+    "ordering": ordering.router,
+    "depot": depot.router,
+    "payments": payments.router,
+}
 
 
 def create_app(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -25,6 +25,7 @@ class ApiContext:
     client: Client
     sessions: Callable[[str], SessionFactory]
     basket_ttl_seconds: float = 86400.0
+    payment_ttl_seconds: float = 7 * 86400.0
 
 
 def context(request: Request) -> ApiContext:
@@ -43,13 +44,25 @@ def new_id(scope: str, idempotency_key: str | None) -> str:
     return str(uuid.uuid4())
 
 
-async def update(handle: WorkflowHandle[Any, Any], command: Any, what: str, arg: Any = None) -> Any:
-    """Send an update to an entity; an entity that does not exist (or has ended) is a 404."""
+ClosedCheck = Callable[[], Awaitable[None]]
+
+
+async def update(
+    handle: WorkflowHandle[Any, Any],
+    command: Any,
+    what: str,
+    arg: Any = None,
+    when_closed: ClosedCheck | None = None,
+) -> Any:
+    """Send an update to an entity. One that does not exist is a 404; one whose workflow has ended
+    (a final state) is first shown to ``when_closed``, which raises the 409 that explains it."""
     try:
         if arg is None:
             return await handle.execute_update(command)
         return await handle.execute_update(command, arg)
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            if when_closed is not None:
+                await when_closed()
             raise NotFound(f"the {what} does not exist") from err
         raise

@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from temporalio.client import Client
+
+from activities.baskets.activities import BasketsActivities
 from activities.baskets.projections import BasketsCacheProjections
 from activities.customers.activities import CustomersActivities
+from activities.depot.activities import DepotActivities
 from activities.depot.projections import DepotCacheProjections
-from activities.notifications.projections import NotificationsCacheProjections
+from activities.notifications.activities import NotificationsActivities
+from activities.ordering.projections import OrderingProjections
+from activities.payments.activities import PaymentsActivities
 from activities.search.projections import SearchCacheProjections
 from activities.shared.db import SessionFactory
 from activities.stores.projections import StoresProjections
 from mallbots.settings import SERVICES
+from workflows.baskets.basket_workflow import BasketWorkflow
 from workflows.customers.customer_workflow import CustomerWorkflow
+from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
+from workflows.ordering.order_workflow import OrderWorkflow
+from workflows.payments.invoice_workflow import InvoiceWorkflow
+from workflows.payments.payment_workflow import PaymentWorkflow
 from workflows.stores.product_workflow import ProductWorkflow
 from workflows.stores.store_workflow import StoreWorkflow
 
-ActivityFactory = Callable[[SessionFactory], Sequence[object]]
+
+@dataclass(frozen=True)
+class ServiceResources:
+    """What a service's activities are built with."""
+
+    sessions: SessionFactory
+    client: Client
+
+
+ActivityFactory = Callable[[ServiceResources], Sequence[object]]
 
 
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str
-    workflows: Sequence[type] = ()
-    activity_objects: ActivityFactory = lambda _sessions: ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    workflows: Sequence[type]
+    activity_objects: ActivityFactory
 
     @property
     def task_queue(self) -> str:
@@ -48,21 +67,27 @@ DEFINITIONS: dict[str, ServiceDefinition] = {
     d.name: d
     for d in (
         ServiceDefinition(
-            "stores",
-            workflows=(StoreWorkflow, ProductWorkflow),
-            activity_objects=lambda s: (StoresProjections(s),),
+            "stores", (StoreWorkflow, ProductWorkflow), lambda r: (StoresProjections(r.sessions),)
+        ),
+        ServiceDefinition("customers", (CustomerWorkflow,), lambda r: (CustomersActivities(r.sessions),)),
+        ServiceDefinition(
+            "baskets",
+            (BasketWorkflow,),
+            lambda r: (BasketsCacheProjections(r.sessions), BasketsActivities(r.sessions)),
+        ),
+        ServiceDefinition("ordering", (OrderWorkflow,), lambda r: (OrderingProjections(r.sessions),)),
+        ServiceDefinition(
+            "depot",
+            (ShoppingListWorkflow,),
+            lambda r: (DepotCacheProjections(r.sessions), DepotActivities(r.sessions, r.client)),
         ),
         ServiceDefinition(
-            "customers",
-            workflows=(CustomerWorkflow,),
-            activity_objects=lambda s: (CustomersActivities(s),),
+            "payments",
+            (PaymentWorkflow, InvoiceWorkflow),
+            lambda r: (PaymentsActivities(r.sessions, r.client),),
         ),
-        ServiceDefinition("baskets", activity_objects=lambda s: (BasketsCacheProjections(s),)),
-        ServiceDefinition("ordering"),
-        ServiceDefinition("depot", activity_objects=lambda s: (DepotCacheProjections(s),)),
-        ServiceDefinition("payments"),
-        ServiceDefinition("notifications", activity_objects=lambda s: (NotificationsCacheProjections(s),)),
-        ServiceDefinition("search", activity_objects=lambda s: (SearchCacheProjections(s),)),
+        ServiceDefinition("notifications", (), lambda r: (NotificationsActivities(r.sessions),)),
+        ServiceDefinition("search", (), lambda r: (SearchCacheProjections(r.sessions),)),
     )
 }
 assert tuple(DEFINITIONS) == SERVICES, "every service of the spec has exactly one definition"

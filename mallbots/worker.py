@@ -8,7 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from mallbots.db import Databases
-from mallbots.services import DEFINITIONS, activity_methods
+from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 
 
 def build_workers(
@@ -23,7 +23,9 @@ def build_workers(
         definition = DEFINITIONS[name]
         objects = (activity_overrides or {}).get(name)
         if objects is None:
-            objects = definition.activity_objects(databases.sessions(name))
+            objects = definition.activity_objects(
+                ServiceResources(sessions=databases.sessions(name), client=client)
+            )
         activities = activity_methods(objects)
         if not activities and not definition.workflows:
             continue

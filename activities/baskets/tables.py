@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Column, Numeric
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "baskets"
@@ -29,4 +31,19 @@ class BasketProductCache(SQLModel, table=True):
     name: str
     price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     removed: bool
+    version: int
+
+
+class BasketRow(SQLModel, table=True):
+    """The baskets read model: what GET /api/baskets/{id} answers."""
+
+    __tablename__ = "baskets"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(index=True)
+    status: str
+    items: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    payment_id: str | None = None
     version: int

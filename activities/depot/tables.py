@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Column
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "depot"
@@ -25,4 +29,18 @@ class DepotProductCache(SQLModel, table=True):
     store_id: str = Field(index=True)
     name: str
     removed: bool
+    version: int
+
+
+class ShoppingListRow(SQLModel, table=True):
+    """Depot's shopping lists, as the bots see them."""
+
+    __tablename__ = "shopping_lists"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    order_id: str = Field(index=True)
+    status: str = Field(index=True)
+    bot_id: str | None = None
+    stops: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
     version: int

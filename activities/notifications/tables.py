@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "notifications"
@@ -15,3 +18,18 @@ class NotificationCustomerCache(SQLModel, table=True):
     name: str
     sms_number: str
     version: int
+
+
+class NotificationRow(SQLModel, table=True):
+    """Every SMS sent, once per event (the key is the event: aggregate ID and event number)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(index=True)
+    order_id: str
+    event_name: str
+    sms_number: str
+    message: str
+    sent_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -2,9 +2,15 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.search.tables import SearchCustomerCache, SearchProductCache, SearchStoreCache
+from activities.search.tables import (
+    SearchCustomerCache,
+    SearchOrderView,
+    SearchProductCache,
+    SearchStoreCache,
+)
 from activities.shared.db import SessionFactory, project
 from domain.customers.events import CustomerEvent
+from domain.ordering.events import OrderEvent
 from domain.stores.events import ProductEvent, StoreEvent
 
 
@@ -35,4 +41,28 @@ class SearchCacheProjections:
             self._sessions,
             SearchProductCache.__table__,  # type: ignore[arg-type]
             {"id": product.id, "store_id": product.store_id, "name": product.name, "version": event.number},
+        )
+
+    @activity.defn(name="apply_order_event")
+    async def apply_order_event(self, event: OrderEvent) -> None:
+        """The order as search shows it; the customer's name comes from search's own cache."""
+        order = event.order
+        async with self._sessions() as session:
+            customer = await session.get(SearchCustomerCache, order.customer_id)
+        await project(
+            self._sessions,
+            SearchOrderView.__table__,  # type: ignore[arg-type]
+            {
+                "id": order.id,
+                "customer_id": order.customer_id,
+                "customer_name": customer.name if customer else "",
+                "items": [item.model_dump(mode="json") for item in order.items],
+                "store_ids": order.store_ids,
+                "product_ids": sorted({i.product_id for i in order.items}),
+                "total": order.total,
+                "status": order.status.value,
+                "created_at": order.created_at or event.occurred_at,
+                "updated_at": order.updated_at or event.occurred_at,
+                "version": event.number,
+            },
         )

@@ -9,7 +9,7 @@ The update returns only when every subscriber has applied it, so a 200 is visibl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -53,10 +53,18 @@ class Entity(Generic[S]):
         """For validators: raises (rejecting the update) if the rule refuses the command."""
         checked(change)
 
-    async def apply(self, event_name: str, change: Callable[[], S]) -> S:
+    async def apply(
+        self,
+        event_name: str,
+        change: Callable[[], S],
+        before_commit: Callable[[S], Awaitable[None]] | None = None,
+    ) -> S:
+        """Run the rule; then, still under the lock, ``before_commit``; keep the new state and publish."""
         async with self._lock:
             with domain_failures():
                 new_state = change()
+            if before_commit is not None:
+                await before_commit(new_state)
             self.state = new_state
             self.number += 1
             self.events_this_run += 1

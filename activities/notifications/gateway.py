@@ -1,0 +1,43 @@
+"""The SMS gateway interface, and the default gateway that records each message in its schema."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert
+
+from activities.notifications.tables import NotificationRow
+from activities.shared.db import SessionFactory
+
+log = logging.getLogger("mallbots.sms")
+
+
+class Sms(BaseModel):
+    id: str  # idempotency key: one message per event, however often the event is delivered
+    customer_id: str
+    order_id: str
+    event_name: str
+    sms_number: str
+    message: str
+    sent_at: datetime
+
+
+class SmsGateway(Protocol):
+    async def send(self, sms: Sms) -> None: ...
+
+
+class RecordingGateway:
+    """Records each message exactly once (keyed by event) and logs it; stands in for a real provider."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def send(self, sms: Sms) -> None:
+        async with self._sessions.begin() as session:
+            stmt = insert(NotificationRow.__table__).values(**sms.model_dump()).on_conflict_do_nothing()  # type: ignore[arg-type]
+            result = await session.execute(stmt)
+        if result.rowcount:  # type: ignore[attr-defined]
+            log.info("SMS to %s (%s): %s", sms.sms_number or "<unknown number>", sms.customer_id, sms.message)

@@ -1,0 +1,63 @@
+"""Activities that command another entity do it with a Workflow Update; these helpers keep retries safe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+
+async def update_entity(client: Client, workflow_id: str, update: Any, arg: Any = None) -> Any:
+    """Send an update; a rejected or failed update re-raises its cause (the business failure)."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        if arg is None:
+            return await handle.execute_update(update)
+        return await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as err:
+        raise err.cause from err
+
+
+def entity_is_gone(err: RPCError) -> bool:
+    """The workflow does not exist, or has already closed (updates need a running workflow)."""
+    return err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+
+
+async def create_entity(
+    client: Client,
+    update: Any,
+    arg: Any,
+    start: WithStartWorkflowOperation[Any, Any],
+    update_id: str | None = None,
+) -> Any | None:
+    """Start an entity workflow and send its creating update in one round trip (update-with-start).
+
+    Safe to repeat: a running entity answers the same update again, and one that has already
+    closed (``REJECT_DUPLICATE`` on the start) is reported as ``None`` instead of being re-created.
+    """
+    try:
+        return await client.execute_update_with_start_workflow(
+            update, arg, start_workflow_operation=start, id=update_id
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+    except WorkflowUpdateFailedError as err:
+        raise err.cause from err
+
+
+def start_entity(
+    workflow_run: Any, arg: Any, *, id: str, task_queue: str, **kwargs: Any
+) -> WithStartWorkflowOperation[Any, Any]:
+    """Start half of update-with-start: attach to a running entity, never revive a closed one."""
+    return WithStartWorkflowOperation(
+        workflow_run,
+        arg,
+        id=id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        **kwargs,
+    )

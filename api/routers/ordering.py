@@ -1,0 +1,135 @@
+"""``/api/ordering``: orders (started by checkout, or directly), their state, and cancellation."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from fastapi import APIRouter
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities.ordering.tables import OrderRow
+from api.deps import Context, IdempotencyKey, new_id, update
+from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from domain.ordering import model as rules
+from domain.ordering.model import Order
+from domain.shared.errors import Conflict, NotFound
+from workflows.ordering.messages import TASK_QUEUE, OrderWorkflowInput, RequestedItem, order_workflow_id
+from workflows.ordering.order_workflow import OrderWorkflow
+from workflows.search_attributes import CUSTOMER_ID, ORDER_ID
+
+router = APIRouter(prefix="/api/ordering", tags=["ordering"], responses=ERROR_RESPONSES)
+
+
+class OrderItemRequest(ApiModel):
+    product_id: str
+    quantity: int = 1
+
+
+class CreateOrderRequest(ApiModel):
+    customer_id: str
+    payment_id: str
+    items: list[OrderItemRequest]
+
+
+class OrderItemView(ApiModel):
+    product_id: str
+    store_id: str
+    store_name: str
+    product_name: str
+    price: float
+    quantity: int
+
+
+class OrderView(ApiModel):
+    id: str
+    customer_id: str
+    payment_id: str
+    items: list[OrderItemView]
+    total: float
+    status: str
+    shopping_id: str | None = None
+    invoice_id: str | None = None
+    reason: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class OrderResponse(ApiModel):
+    order: OrderView
+
+
+def _view(order: Order | OrderRow) -> OrderResponse:
+    return OrderResponse(order=OrderView.model_validate(order, from_attributes=True))
+
+
+@router.post("", response_model=IdResponse)
+async def create_order(body: CreateOrderRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
+    """An order without a basket: the saga prices the items from the mall's catalogue."""
+    for item in body.items:
+        rules.validate_request(body.customer_id, body.payment_id, {item.product_id: item.quantity})
+    quantities: dict[str, int] = {}
+    for item in body.items:  # the same product twice is one line
+        quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
+    rules.validate_request(body.customer_id, body.payment_id, quantities)
+    order_id = new_id("ordering", key)
+    order_input = OrderWorkflowInput(
+        order_id=order_id,
+        customer_id=body.customer_id,
+        payment_id=body.payment_id,
+        requested=[RequestedItem(product_id=p, quantity=q) for p, q in quantities.items()],
+    )
+    return IdResponse(id=await _start(ctx, order_input))
+
+
+async def _start(ctx: Context, order_input: OrderWorkflowInput) -> str:
+    # The same Idempotency-Key after the order finished is the same order: nothing to start.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await ctx.client.start_workflow(
+            OrderWorkflow.run,
+            order_input,
+            id=order_workflow_id(order_input.order_id),
+            task_queue=TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(ORDER_ID, order_input.order_id),
+                    SearchAttributePair(CUSTOMER_ID, order_input.customer_id),
+                ]
+            ),
+            static_summary=f"Order {order_input.order_id[:8]}… · {len(order_input.requested)} items (direct)",
+        )
+    return order_input.order_id
+
+
+@router.get("/{order_id}", response_model=OrderResponse)
+async def get_order(order_id: str, ctx: Context) -> OrderResponse:
+    return _view(await _order_row(ctx, order_id))
+
+
+async def _order_row(ctx: Context, order_id: str) -> OrderRow:
+    async with ctx.sessions("ordering")() as session:
+        row = await session.get(OrderRow, order_id)
+    if row is None:
+        raise NotFound(f"the order {order_id} does not exist")
+    return row
+
+
+@router.delete("/{order_id}", response_model=OrderResponse)
+async def cancel_order(order_id: str, ctx: Context) -> OrderResponse:
+    """Allowed while pending or approved; stops the saga cleanly and undoes what it did."""
+
+    async def closed() -> None:
+        row = await _order_row(ctx, order_id)
+        raise Conflict(f"the order is {row.status} and can no longer be cancelled")
+
+    handle = ctx.client.get_workflow_handle(order_workflow_id(order_id))
+    order: Order = await update(handle, OrderWorkflow.cancel, f"order {order_id}", when_closed=closed)
+    return _view(order)

@@ -1,0 +1,113 @@
+"""``/api/payments``: payment authorizations and invoices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from activities.payments.tables import InvoiceRow, PaymentRow
+from activities.shared.temporal import create_entity, start_entity
+from api.deps import Context, IdempotencyKey, new_id, update
+from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from domain.payments import model as rules
+from domain.payments.invoice import Invoice
+from domain.shared.errors import Conflict, NotFound
+from workflows.payments.invoice_workflow import InvoiceWorkflow
+from workflows.payments.messages import (
+    TASK_QUEUE,
+    AuthorizePayment,
+    PaymentWorkflowInput,
+    invoice_workflow_id,
+    payment_workflow_id,
+)
+from workflows.payments.payment_workflow import PaymentWorkflow
+from workflows.search_attributes import CUSTOMER_ID
+
+router = APIRouter(prefix="/api/payments", tags=["payments"], responses=ERROR_RESPONSES)
+
+
+class AuthorizePaymentRequest(ApiModel):
+    customer_id: str
+    amount: Decimal
+
+
+class PaymentView(ApiModel):
+    id: str
+    customer_id: str
+    amount: float
+    status: str
+    order_id: str | None = None
+
+
+class PaymentResponse(ApiModel):
+    payment: PaymentView
+
+
+class InvoiceView(ApiModel):
+    id: str
+    order_id: str
+    customer_id: str
+    payment_id: str
+    amount: float
+    status: str
+
+
+class InvoiceResponse(ApiModel):
+    invoice: InvoiceView
+
+
+@router.post("", response_model=IdResponse)
+async def authorize_payment(
+    body: AuthorizePaymentRequest, ctx: Context, key: IdempotencyKey = None
+) -> IdResponse:
+    payment_id = new_id("payments", key)
+    rules.authorize_payment(payment_id, body.customer_id, body.amount)
+    start = start_entity(
+        PaymentWorkflow.run,
+        PaymentWorkflowInput(payment_id=payment_id, ttl_seconds=ctx.payment_ttl_seconds),
+        id=payment_workflow_id(payment_id),
+        task_queue=TASK_QUEUE,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, body.customer_id)]),
+        static_summary=f"Payment {payment_id[:8]}… · {body.amount}",
+    )
+    cmd = AuthorizePayment(customer_id=body.customer_id, amount=body.amount)
+    await create_entity(ctx.client, PaymentWorkflow.authorize, cmd, start, key)
+    return IdResponse(id=payment_id)
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceResponse)
+async def get_invoice(invoice_id: str, ctx: Context) -> InvoiceResponse:
+    row = await _invoice_row(ctx, invoice_id)
+    return InvoiceResponse(invoice=InvoiceView.model_validate(row, from_attributes=True))
+
+
+async def _invoice_row(ctx: Context, invoice_id: str) -> InvoiceRow:
+    async with ctx.sessions("payments")() as session:
+        row = await session.get(InvoiceRow, invoice_id)
+    if row is None:
+        raise NotFound(f"the invoice {invoice_id} does not exist")
+    return row
+
+
+@router.put("/invoices/{invoice_id}/pay", response_model=InvoiceResponse)
+async def pay_invoice(invoice_id: str, ctx: Context) -> InvoiceResponse:
+    """Captures the reserved payment; the order becomes completed."""
+
+    async def closed() -> None:
+        row = await _invoice_row(ctx, invoice_id)
+        raise Conflict(f"the invoice is {row.status}; only a pending invoice can be paid")
+
+    handle = ctx.client.get_workflow_handle(invoice_workflow_id(invoice_id))
+    invoice: Invoice = await update(handle, InvoiceWorkflow.pay, f"invoice {invoice_id}", when_closed=closed)
+    return InvoiceResponse(invoice=InvoiceView.model_validate(invoice, from_attributes=True))
+
+
+@router.get("/{payment_id}", response_model=PaymentResponse)
+async def get_payment(payment_id: str, ctx: Context) -> PaymentResponse:
+    async with ctx.sessions("payments")() as session:
+        row = await session.get(PaymentRow, payment_id)
+    if row is None:
+        raise NotFound(f"the payment {payment_id} does not exist")
+    return PaymentResponse(payment=PaymentView.model_validate(row, from_attributes=True))

@@ -1,0 +1,136 @@
+"""Baskets: items with the names and prices captured when added. Pure rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from domain.shared.errors import Conflict, InvalidArgument, NotFound
+
+
+class BasketStatus(StrEnum):
+    OPEN = "open"
+    CHECKED_OUT = "checked_out"
+    CANCELLED = "cancelled"
+
+
+class CatalogProduct(BaseModel):
+    """What baskets know of a product, from their own cache of stores events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    store_id: str
+    store_name: str
+    name: str
+    price: Decimal
+    store_participating: bool
+    removed: bool = False
+
+
+class BasketItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    store_id: str
+    store_name: str
+    product_name: str
+    price: Decimal
+    quantity: int
+
+
+class Basket(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    customer_id: str
+    status: BasketStatus = BasketStatus.OPEN
+    items: tuple[BasketItem, ...] = ()
+    payment_id: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total(self) -> Decimal:
+        return basket_total(self.items)
+
+
+def basket_total(items: tuple[BasketItem, ...] | list[BasketItem]) -> Decimal:
+    return sum((item.price * item.quantity for item in items), Decimal("0.00"))
+
+
+def start_basket(basket_id: str, customer_id: str) -> Basket:
+    if not customer_id.strip():
+        raise InvalidArgument("the customer ID cannot be blank")
+    return Basket(id=basket_id, customer_id=customer_id.strip())
+
+
+def _open(basket: Basket) -> Basket:
+    if basket.status is not BasketStatus.OPEN:
+        raise Conflict(f"the basket is {basket.status.value.replace('_', ' ')}")
+    return basket
+
+
+def _quantity(quantity: int) -> int:
+    if quantity < 1:
+        raise InvalidArgument("the quantity must be at least 1")
+    return quantity
+
+
+def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, quantity: int) -> Basket:
+    """Re-adding a product sums the quantities and keeps the price captured first."""
+    _open(basket)
+    _quantity(quantity)
+    if product is None or product.removed:
+        raise NotFound(f"the product {product_id} does not exist")
+    if not product.store_participating:
+        raise Conflict(f"the store {product.store_name} is not participating in the mall")
+    items = list(basket.items)
+    for index, item in enumerate(items):
+        if item.product_id == product.id:
+            items[index] = item.model_copy(update={"quantity": item.quantity + quantity})
+            break
+    else:
+        items.append(
+            BasketItem(
+                product_id=product.id,
+                store_id=product.store_id,
+                store_name=product.store_name,
+                product_name=product.name,
+                price=product.price,
+                quantity=quantity,
+            )
+        )
+    return basket.model_copy(update={"items": tuple(items)})
+
+
+def remove_item(basket: Basket, product_id: str, quantity: int) -> Basket:
+    _open(basket)
+    _quantity(quantity)
+    items = []
+    found = False
+    for item in basket.items:
+        if item.product_id == product_id:
+            found = True
+            if item.quantity > quantity:
+                items.append(item.model_copy(update={"quantity": item.quantity - quantity}))
+        else:
+            items.append(item)
+    if not found:
+        raise NotFound(f"the product {product_id} is not in the basket")
+    return basket.model_copy(update={"items": tuple(items)})
+
+
+def check_out(basket: Basket, payment_id: str) -> Basket:
+    _open(basket)
+    if not payment_id.strip():
+        raise InvalidArgument("the payment ID cannot be blank")
+    if not basket.items:
+        raise InvalidArgument("the basket is empty")
+    return basket.model_copy(update={"status": BasketStatus.CHECKED_OUT, "payment_id": payment_id.strip()})
+
+
+def cancel_basket(basket: Basket) -> Basket:
+    _open(basket)
+    return basket.model_copy(update={"status": BasketStatus.CANCELLED})

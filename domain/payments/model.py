@@ -1,0 +1,83 @@
+"""Payment authorizations: authorized → reserved (for one order) → captured; released; expired."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.money import money
+
+
+class PaymentStatus(StrEnum):
+    AUTHORIZED = "authorized"
+    RESERVED = "reserved"
+    CAPTURED = "captured"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class Payment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    customer_id: str
+    amount: Decimal
+    status: PaymentStatus = PaymentStatus.AUTHORIZED
+    order_id: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in (PaymentStatus.CAPTURED, PaymentStatus.RELEASED, PaymentStatus.EXPIRED)
+
+
+def authorize_payment(payment_id: str, customer_id: str, amount: Decimal) -> Payment:
+    if not customer_id.strip():
+        raise InvalidArgument("the customer ID cannot be blank")
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidArgument("the payment amount must be greater than zero")
+    return Payment(id=payment_id, customer_id=customer_id.strip(), amount=money(amount))
+
+
+def reserve_payment(
+    payment: Payment | None, payment_id: str, customer_id: str, order_id: str, total: Decimal
+) -> Payment:
+    """Saga step 3. Repeating it for the same order answers the same reservation (retries are safe)."""
+    if payment is None:
+        raise NotFound(f"the payment {payment_id} does not exist")
+    if payment.customer_id != customer_id:
+        raise Conflict(f"the payment {payment_id} belongs to another customer")
+    if payment.status is PaymentStatus.RESERVED and payment.order_id == order_id:
+        return payment
+    if payment.status is not PaymentStatus.AUTHORIZED:
+        used = f" by order {payment.order_id}" if payment.order_id else ""
+        raise Conflict(f"the payment {payment_id} is {payment.status.value}{used}")
+    if payment.amount < total:
+        raise Conflict(f"the payment of {payment.amount} does not cover the order total {total}")
+    return payment.model_copy(update={"status": PaymentStatus.RESERVED, "order_id": order_id})
+
+
+def release_payment(payment: Payment, customer_id: str, order_id: str) -> Payment:
+    """Compensation of step 3: frees what this order holds. Never touches another customer's payment or
+    another order's reservation, and releasing twice changes nothing (retries are safe)."""
+    if payment.customer_id != customer_id or payment.final:
+        return payment
+    if payment.status is PaymentStatus.RESERVED and payment.order_id != order_id:
+        return payment
+    return payment.model_copy(update={"status": PaymentStatus.RELEASED, "order_id": order_id})
+
+
+def capture_payment(payment: Payment, order_id: str) -> Payment:
+    if payment.status is PaymentStatus.CAPTURED and payment.order_id == order_id:
+        return payment
+    if payment.status is not PaymentStatus.RESERVED or payment.order_id != order_id:
+        raise Conflict(f"the payment {payment.id} is not reserved for order {order_id}")
+    return payment.model_copy(update={"status": PaymentStatus.CAPTURED})
+
+
+def expire_payment(payment: Payment) -> Payment:
+    if payment.status is not PaymentStatus.AUTHORIZED:
+        return payment
+    return payment.model_copy(update={"status": PaymentStatus.EXPIRED})

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.baskets import model as rules
+    from domain.baskets.events import basket_event
+    from domain.baskets.model import Basket, BasketStatus
+    from domain.customers.model import Customer
+    from domain.ordering.model import OrderItem
+    from workflows.baskets.messages import (
+        BASKET_SUBSCRIBERS,
+        AddItem,
+        BasketWorkflowInput,
+        Checkout,
+        RemoveItem,
+        StartBasket,
+    )
+    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
+    from workflows.customers.messages import AuthorizeCustomer
+    from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
+    from workflows.ordering.messages import OrderWorkflowInput, order_workflow_id
+    from workflows.ordering.order_workflow import OrderWorkflow
+    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+    from workflows.shared.entity import Entity
+
+
+@workflow.defn
+class BasketWorkflow:
+    """One basket, ``basket:<id>``: open until checked out or cancelled; an untouched basket expires."""
+
+    @workflow.init
+    def __init__(self, input: BasketWorkflowInput) -> None:
+        self._id = input.basket_id
+        self._touched = False
+        self._start_failed = False
+        self._entity: Entity[Basket] = Entity(
+            kind="basket",
+            state=input.basket,
+            number=input.number,
+            build_event=basket_event,
+            projection="apply_basket_event",
+            subscribers=BASKET_SUBSCRIBERS,
+        )
+
+    @workflow.run
+    async def run(self, input: BasketWorkflowInput) -> Basket | None:
+        await workflow.wait_condition(lambda: self._entity.state is not None or self._start_failed)
+        ttl = timedelta(seconds=input.ttl_seconds)
+        while self._open():
+            self._touched = False
+            try:
+                await workflow.wait_condition(
+                    lambda: (
+                        self._touched
+                        or not self._open()
+                        or self._entity.should_continue_as_new(input.continue_as_new_after)
+                    ),
+                    timeout=ttl,
+                )
+            except TimeoutError:
+                if self._open():  # abandoned: a durable timer, so it survives restarts
+                    await self._entity.apply(
+                        "baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current())
+                    )
+                break
+            if self._open() and self._entity.should_continue_as_new(input.continue_as_new_after):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    input.model_copy(update={"basket": self._entity.state, "number": self._entity.number})
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._entity.state
+
+    def _open(self) -> bool:
+        state = self._entity.state
+        return state is not None and state.status is BasketStatus.OPEN
+
+    @workflow.update
+    async def start(self, cmd: StartBasket) -> Basket:
+        if self._entity.state is not None:
+            return self._entity.state  # a repeated start is answered, not applied twice
+        try:
+            # The customer must exist: asked of the customers service, which owns customers.
+            await workflow.execute_activity(
+                "authorize_customer",
+                AuthorizeCustomer(customer_id=cmd.customer_id),
+                result_type=Customer,
+                task_queue=CUSTOMERS_QUEUE,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=TRANSIENT_RETRY,
+            )
+        except Exception:
+            self._start_failed = True
+            raise
+        return await self._entity.apply(
+            "baskets.BasketStarted", lambda: rules.start_basket(self._id, cmd.customer_id)
+        )
+
+    @start.validator
+    def _validate_start(self, cmd: StartBasket) -> None:
+        if self._entity.state is None:
+            self._entity.check(lambda: rules.start_basket(self._id, cmd.customer_id))
+
+    @workflow.update
+    async def add_item(self, cmd: AddItem) -> Basket:
+        self._touched = True
+        return await self._entity.apply("baskets.BasketItemAdded", lambda: self._add(cmd))
+
+    def _add(self, cmd: AddItem) -> Basket:
+        return rules.add_item(self._entity.current(), cmd.product, cmd.product_id, cmd.quantity)
+
+    @add_item.validator
+    def _validate_add(self, cmd: AddItem) -> None:
+        self._entity.check(lambda: self._add(cmd))
+
+    @workflow.update
+    async def remove_item(self, cmd: RemoveItem) -> Basket:
+        self._touched = True
+        return await self._entity.apply("baskets.BasketItemRemoved", lambda: self._remove(cmd))
+
+    def _remove(self, cmd: RemoveItem) -> Basket:
+        return rules.remove_item(self._entity.current(), cmd.product_id, cmd.quantity)
+
+    @remove_item.validator
+    def _validate_remove(self, cmd: RemoveItem) -> None:
+        self._entity.check(lambda: self._remove(cmd))
+
+    @workflow.update
+    async def checkout(self, cmd: Checkout) -> Basket:
+        """Starts the order (order ID = basket ID) before the basket is closed, under the basket's lock."""
+        return await self._entity.apply(
+            "baskets.BasketCheckedOut",
+            lambda: rules.check_out(self._entity.current(), cmd.payment_id),
+            before_commit=self._start_order,
+        )
+
+    @checkout.validator
+    def _validate_checkout(self, cmd: Checkout) -> None:
+        self._entity.check(lambda: rules.check_out(self._entity.current(), cmd.payment_id))
+
+    async def _start_order(self, basket: Basket) -> None:
+        assert basket.payment_id is not None
+        items = [
+            OrderItem(
+                product_id=i.product_id,
+                store_id=i.store_id,
+                store_name=i.store_name,
+                product_name=i.product_name,
+                price=i.price,
+                quantity=i.quantity,
+            )
+            for i in basket.items
+        ]
+        order_input = OrderWorkflowInput(
+            order_id=basket.id,
+            customer_id=basket.customer_id,
+            payment_id=basket.payment_id,
+            items=items,
+            basket_id=basket.id,
+        )
+        # Already started by an earlier attempt of this checkout: the order is there, which is all we need.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                OrderWorkflow.run,
+                order_input,
+                id=order_workflow_id(basket.id),
+                task_queue=ORDERING_QUEUE,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=OrderWorkflow.summary(basket.id, len(items), basket.total),
+            )
+
+    @workflow.update
+    async def cancel(self) -> Basket:
+        return await self._entity.apply(
+            "baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current())
+        )
+
+    @cancel.validator
+    def _validate_cancel(self) -> None:
+        self._entity.check(lambda: rules.cancel_basket(self._entity.current()))
+
+    @workflow.query
+    def get_basket(self) -> Basket | None:
+        return self._entity.state

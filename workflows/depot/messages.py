@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from domain.depot.model import ShoppingList, Wanted
+
+TASK_QUEUE = "depot"
+SHOPPING_LIST_SUBSCRIBERS = ("depot",)
+
+
+def shopping_list_workflow_id(list_id: str) -> str:
+    return f"shopping-list:{list_id}"
+
+
+class ShoppingListWorkflowInput(BaseModel):
+    list_id: str
+    shopping_list: ShoppingList | None = None
+    number: int = 0
+
+
+class CreateShoppingList(BaseModel):
+    order_id: str
+    items: list[Wanted]
+
+
+class ShoppingListRef(BaseModel):
+    list_id: str
+
+
+class AssignBot(BaseModel):
+    bot_id: str

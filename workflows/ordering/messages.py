@@ -1,0 +1,40 @@
+"""Ordering: task queue, IDs, the saga's input, signals and the activity payloads of every saga step."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from domain.ordering.model import OrderItem
+
+TASK_QUEUE = "ordering"
+ORDER_SUBSCRIBERS = ("ordering", "search", "notifications")
+
+
+def order_workflow_id(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+class RequestedItem(BaseModel):
+    product_id: str
+    quantity: int
+
+
+class OrderWorkflowInput(BaseModel):
+    order_id: str
+    customer_id: str
+    payment_id: str
+    items: list[OrderItem] | None = None  # priced by the basket at checkout
+    requested: list[RequestedItem] = []  # a direct order: priced by the saga's first step
+    basket_id: str | None = None
+
+
+class ShoppingListCompleted(BaseModel):
+    shopping_id: str
+
+
+class InvoicePaid(BaseModel):
+    invoice_id: str
+
+
+class PriceItems(BaseModel):
+    items: list[RequestedItem]

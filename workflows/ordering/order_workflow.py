@@ -1,0 +1,333 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.depot.model import Wanted
+    from domain.ordering import model as rules
+    from domain.ordering.events import order_event
+    from domain.ordering.model import FINAL, Order, OrderItem, OrderStatus
+    from domain.shared.errors import ErrorKind
+    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
+    from workflows.customers.messages import AuthorizeCustomer
+    from workflows.depot.messages import TASK_QUEUE as DEPOT_QUEUE
+    from workflows.depot.messages import CreateShoppingList, ShoppingListRef
+    from workflows.ordering.messages import (
+        ORDER_SUBSCRIBERS,
+        InvoicePaid,
+        OrderWorkflowInput,
+        PriceItems,
+        ShoppingListCompleted,
+    )
+    from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
+    from workflows.payments.messages import CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
+    from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
+    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+    from workflows.shared.entity import Entity
+
+BASKETS_QUEUE = "baskets"
+SAGA_STEPS = 5
+
+
+class _CancelRequested(Exception):
+    """Raised between saga steps when a cancel was accepted: the step in flight always finishes first."""
+
+
+def business_reason(err: ActivityError) -> str | None:
+    """The message of a business failure (a non-retryable, typed ApplicationError), else None."""
+    cause = err.cause
+    if (
+        isinstance(cause, ApplicationError)
+        and cause.non_retryable
+        and cause.type in {k.value for k in ErrorKind}
+    ):
+        return cause.message
+    return None
+
+
+@workflow.defn
+class OrderWorkflow:
+    """``order:<id>``: the create-order saga (SPEC §2 step 4), then fulfilment, invoice and payment.
+
+    Steps: authorize customer → create shopping list → confirm payment → initiate shopping → approve.
+    A business failure compensates the completed steps in reverse (each compensation is registered
+    before its step runs, so a step that failed half-way is undone too; compensations are idempotent)
+    and rejects the order. Transient failures are retried by Temporal and never compensate.
+    """
+
+    @staticmethod
+    def summary(order_id: str, item_count: int, total: Decimal) -> str:
+        return f"Order {order_id[:8]}… · {item_count} items · {total}"
+
+    @workflow.init
+    def __init__(self, input: OrderWorkflowInput) -> None:
+        self._input = input
+        self._cancel_requested = False
+        self._shopping_completed = False
+        self._invoice_paid = False
+        now = workflow.now()
+        provisional = Order(
+            id=input.order_id,
+            customer_id=input.customer_id,
+            payment_id=input.payment_id,
+            items=tuple(input.items or ()),
+            basket_id=input.basket_id,
+            created_at=now,
+            updated_at=now,
+        )
+        self._entity: Entity[Order] = Entity(
+            kind="order",
+            state=provisional,
+            number=0,
+            build_event=order_event,
+            projection="apply_order_event",
+            subscribers=ORDER_SUBSCRIBERS,
+        )
+
+    # ---- the run -------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: OrderWorkflowInput) -> Order:
+        reason = None
+        if input.items is None:
+            reason = await self._price_requested_items()
+        await self._entity.apply("ordering.OrderCreated", lambda: self._order())
+        self._search_attributes()
+        if reason is not None:
+            await self._reject(reason)
+        elif await self._create_order_saga():
+            await self._fulfil()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._order()
+
+    def _order(self) -> Order:
+        return self._entity.current()
+
+    async def _price_requested_items(self) -> str | None:
+        """A direct order (no basket) is priced from baskets' product cache; a failure rejects it."""
+        self._details("pricing the items")
+        try:
+            items = await self._activity(
+                "price_items", PriceItems(items=self._input.requested), BASKETS_QUEUE, list[OrderItem]
+            )
+        except ActivityError as err:
+            reason = business_reason(err)
+            if reason is None:
+                raise
+            return reason
+        self._entity.state = self._order().model_copy(update={"items": tuple(items)})
+        return None
+
+    async def _create_order_saga(self) -> bool:
+        order = self._order()
+        compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        try:
+            await self._step(
+                1,
+                "authorize customer",
+                "authorize_customer",
+                AuthorizeCustomer(customer_id=order.customer_id),
+                CUSTOMERS_QUEUE,
+            )
+            compensations.append(("cancel shopping list", self._cancel_shopping_list))
+            wanted = [
+                Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items
+            ]
+            shopping_id = await self._step(
+                2,
+                "create shopping list",
+                "create_shopping_list",
+                CreateShoppingList(order_id=order.id, items=wanted),
+                DEPOT_QUEUE,
+                str,
+            )
+            compensations.append(("release payment", self._release_payment))
+            await self._step(
+                3,
+                "confirm payment",
+                "confirm_payment",
+                ReservePayment(
+                    payment_id=order.payment_id,
+                    customer_id=order.customer_id,
+                    order_id=order.id,
+                    total=order.total,
+                ),
+                PAYMENTS_QUEUE,
+            )
+            await self._step(
+                4, "initiate shopping", "initiate_shopping", ShoppingListRef(list_id=shopping_id), DEPOT_QUEUE
+            )
+            self._raise_if_cancel_requested()
+        except ActivityError as err:
+            reason = business_reason(err)
+            if reason is None:
+                raise
+            await self._compensate(compensations)
+            await self._reject(reason)
+            return False
+        except _CancelRequested:
+            await self._compensate(compensations)
+            await self._cancel()
+            return False
+        self._details(f"step {SAGA_STEPS}/{SAGA_STEPS}: approve order")
+        await self._entity.apply(
+            "ordering.OrderApproved", lambda: rules.approve(self._order(), shopping_id, workflow.now())
+        )
+        self._status_attribute()
+        return True
+
+    async def _fulfil(self) -> None:
+        """Approved: wait for the bots (or a cancel), then invoice, then payment."""
+        self._details("waiting for the shopping list to be completed")
+        await workflow.wait_condition(lambda: self._shopping_completed or self._cancel_requested)
+        if self._cancel_requested:
+            await self._compensate(
+                [
+                    ("cancel shopping list", self._cancel_shopping_list),
+                    ("release payment", self._release_payment),
+                    ("cancel invoice", self._cancel_invoice),
+                ]
+            )
+            await self._cancel()
+            return
+        order = self._order()
+        self._details("opening the invoice")
+        invoice_id = await self._activity(
+            "create_invoice",
+            CreateInvoice(
+                invoice_id=order.id,
+                order_id=order.id,
+                customer_id=order.customer_id,
+                payment_id=order.payment_id,
+                amount=order.total,
+            ),
+            PAYMENTS_QUEUE,
+            str,
+        )
+        await self._entity.apply(
+            "ordering.OrderReadied", lambda: rules.ready(self._order(), invoice_id, workflow.now())
+        )
+        self._status_attribute()
+        self._details("waiting for the invoice to be paid")
+        await workflow.wait_condition(lambda: self._invoice_paid)
+        await self._entity.apply(
+            "ordering.OrderCompleted", lambda: rules.complete(self._order(), workflow.now())
+        )
+        self._status_attribute()
+        self._details("completed")
+
+    # ---- steps, compensations, endings ---------------------------------------------------------
+
+    async def _step(
+        self, number: int, title: str, activity: str, arg: Any, queue: str, result_type: type | None = None
+    ) -> Any:
+        self._raise_if_cancel_requested()
+        self._details(f"step {number}/{SAGA_STEPS}: {title}")
+        return await self._activity(activity, arg, queue, result_type)
+
+    async def _activity(self, name: str, arg: Any, queue: str, result_type: Any = None) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            task_queue=queue,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=TRANSIENT_RETRY,
+        )
+
+    def _raise_if_cancel_requested(self) -> None:
+        if self._cancel_requested:
+            raise _CancelRequested()
+
+    async def _compensate(self, compensations: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
+        """In reverse; each is retried until it succeeds (never skipped)."""
+        for title, compensation in reversed(compensations):
+            self._details(f"compensating: {title}")
+            await compensation()
+
+    async def _cancel_shopping_list(self) -> None:
+        await self._activity("cancel_shopping_list", ShoppingListRef(list_id=self._order().id), DEPOT_QUEUE)
+
+    async def _release_payment(self) -> None:
+        order = self._order()
+        await self._activity(
+            "release_payment",
+            ReleasePayment(payment_id=order.payment_id, customer_id=order.customer_id, order_id=order.id),
+            PAYMENTS_QUEUE,
+        )
+
+    async def _cancel_invoice(self) -> None:
+        await self._activity("cancel_invoice", InvoiceRef(invoice_id=self._order().id), PAYMENTS_QUEUE)
+
+    async def _reject(self, reason: str) -> None:
+        await self._entity.apply(
+            "ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now())
+        )
+        self._status_attribute()
+        self._details(f"rejected: {reason}")
+
+    async def _cancel(self) -> None:
+        await self._entity.apply(
+            "ordering.OrderCancelled", lambda: rules.cancel(self._order(), workflow.now())
+        )
+        self._status_attribute()
+        self._details("cancelled")
+
+    def _details(self, text: str) -> None:
+        workflow.set_current_details(text)
+
+    def _search_attributes(self) -> None:
+        order = self._order()
+        updates = [
+            ORDER_ID.value_set(order.id),
+            CUSTOMER_ID.value_set(order.customer_id),
+            STORE_IDS.value_set(order.store_ids),
+            ORDER_STATUS.value_set(order.status.value),
+        ]
+        if order.basket_id:
+            updates.append(BASKET_ID.value_set(order.basket_id))
+        workflow.upsert_search_attributes(updates)
+
+    def _status_attribute(self) -> None:
+        workflow.upsert_search_attributes([ORDER_STATUS.value_set(self._order().status.value)])
+
+    # ---- messages ------------------------------------------------------------------------------
+
+    @workflow.update
+    async def cancel(self) -> Order:
+        """Accepted while pending or approved; answers once the order is cancelled."""
+        self._cancel_requested = True
+        await workflow.wait_condition(lambda: self._order().status in FINAL)
+        order = self._order()
+        if order.status is not OrderStatus.CANCELLED:
+            raise ApplicationError(
+                f"the order was {order.status.value} before it could be cancelled",
+                type=ErrorKind.CONFLICT.value,
+                non_retryable=True,
+            )
+        return order
+
+    @cancel.validator
+    def _validate_cancel(self) -> None:
+        self._entity.check(lambda: rules.ensure_cancellable(self._order()))
+
+    @workflow.signal
+    def shopping_list_completed(self, signal: ShoppingListCompleted) -> None:
+        self._shopping_completed = True
+
+    @workflow.signal
+    def invoice_paid(self, signal: InvoicePaid) -> None:
+        self._invoice_paid = True
+
+    @workflow.query
+    def get_order(self) -> Order:
+        return self._order()
+
+    @workflow.query
+    def get_saga_step(self) -> str:
+        return workflow.get_current_details()

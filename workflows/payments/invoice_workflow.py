@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.payments import invoice as rules
+    from domain.payments.events import invoice_event
+    from domain.payments.invoice import Invoice, InvoiceStatus
+    from workflows.ordering.messages import InvoicePaid, order_workflow_id
+    from workflows.payments.messages import PAYMENT_SUBSCRIBERS, CapturePayment, InvoiceWorkflowInput
+    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+    from workflows.shared.entity import Entity
+
+
+@workflow.defn
+class InvoiceWorkflow:
+    """``invoice:<id>`` (invoice ID = order ID): paying it captures the payment and completes the order."""
+
+    @workflow.init
+    def __init__(self, input: InvoiceWorkflowInput) -> None:
+        self._id = input.invoice_id
+        self._entity: Entity[Invoice] = Entity(
+            kind="invoice",
+            state=input.invoice,
+            number=input.number,
+            build_event=invoice_event,
+            projection="apply_invoice_event",
+            subscribers=PAYMENT_SUBSCRIBERS,
+        )
+
+    @workflow.run
+    async def run(self, input: InvoiceWorkflowInput) -> Invoice | None:
+        await workflow.wait_condition(
+            lambda: self._entity.state is not None and self._entity.state.status is not InvoiceStatus.PENDING
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._entity.state
+
+    @workflow.update
+    async def open(self, invoice: Invoice) -> Invoice:
+        if self._entity.state is not None:
+            return self._entity.state  # a retried activity finds the invoice it opened
+        workflow.set_current_details(f"Invoice for order {invoice.order_id} · {invoice.amount}")
+        return await self._entity.apply("payments.InvoiceCreated", lambda: invoice)
+
+    @workflow.update
+    async def pay(self) -> Invoice:
+        return await self._entity.apply(
+            "payments.InvoicePaid",
+            lambda: rules.pay_invoice(self._entity.current()),
+            before_commit=self._settle,
+        )
+
+    @pay.validator
+    def _validate_pay(self) -> None:
+        self._entity.check(lambda: rules.pay_invoice(self._entity.current()))
+
+    async def _settle(self, invoice: Invoice) -> None:
+        """Capture the reserved payment, then tell the order: both before the invoice counts as paid."""
+        await workflow.execute_activity(
+            "capture_payment",
+            CapturePayment(payment_id=invoice.payment_id, order_id=invoice.order_id),
+            task_queue="payments",
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=TRANSIENT_RETRY,
+        )
+        order = workflow.get_external_workflow_handle(order_workflow_id(invoice.order_id))
+        await order.signal("invoice_paid", InvoicePaid(invoice_id=invoice.id))
+
+    @workflow.update
+    async def cancel(self) -> Invoice:
+        """Compensation: a paid or cancelled invoice is answered as it is (retries are safe)."""
+        current = self._entity.current()
+        if current.status is not InvoiceStatus.PENDING:
+            return current
+        return await self._entity.apply(
+            "payments.InvoiceCancelled", lambda: rules.cancel_invoice(self._entity.current())
+        )
+
+    @workflow.query
+    def get_invoice(self) -> Invoice | None:
+        return self._entity.state

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.payments import model as rules
+    from domain.payments.events import payment_event
+    from domain.payments.model import Payment, PaymentStatus
+    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
+    from workflows.customers.messages import AuthorizeCustomer
+    from workflows.payments.messages import (
+        PAYMENT_SUBSCRIBERS,
+        AuthorizePayment,
+        CapturePayment,
+        PaymentWorkflowInput,
+        ReleasePayment,
+        ReservePayment,
+    )
+    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+    from workflows.shared.entity import Entity
+
+
+@workflow.defn
+class PaymentWorkflow:
+    """One payment authorization, ``payment:<id>``: expires if not used within its time to live."""
+
+    @workflow.init
+    def __init__(self, input: PaymentWorkflowInput) -> None:
+        self._id = input.payment_id
+        self._start_failed = False
+        self._entity: Entity[Payment] = Entity(
+            kind="payment",
+            state=input.payment,
+            number=input.number,
+            build_event=payment_event,
+            projection="apply_payment_event",
+            subscribers=PAYMENT_SUBSCRIBERS,
+        )
+
+    def _status(self) -> PaymentStatus | None:
+        return None if self._entity.state is None else self._entity.state.status
+
+    @workflow.run
+    async def run(self, input: PaymentWorkflowInput) -> Payment | None:
+        await workflow.wait_condition(lambda: self._entity.state is not None or self._start_failed)
+        if self._entity.state is None:
+            return None
+        try:
+            await workflow.wait_condition(
+                lambda: self._status() is not PaymentStatus.AUTHORIZED,
+                timeout=timedelta(seconds=input.ttl_seconds),
+            )
+        except TimeoutError:
+            await self._entity.apply(
+                "payments.PaymentExpired", lambda: rules.expire_payment(self._entity.current())
+            )
+        await workflow.wait_condition(lambda: self._entity.current().final)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._entity.state
+
+    @workflow.update
+    async def authorize(self, cmd: AuthorizePayment) -> Payment:
+        if self._entity.state is not None:
+            return self._entity.state  # a repeated authorization is answered, not applied twice
+        try:
+            # Only a registered, enabled customer can authorize a payment (asked of customers).
+            await workflow.execute_activity(
+                "authorize_customer",
+                AuthorizeCustomer(customer_id=cmd.customer_id),
+                task_queue=CUSTOMERS_QUEUE,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=TRANSIENT_RETRY,
+            )
+        except Exception:
+            self._start_failed = True
+            raise
+        return await self._entity.apply(
+            "payments.PaymentAuthorized",
+            lambda: rules.authorize_payment(self._id, cmd.customer_id, cmd.amount),
+        )
+
+    @authorize.validator
+    def _validate_authorize(self, cmd: AuthorizePayment) -> None:
+        if self._entity.state is None:
+            self._entity.check(lambda: rules.authorize_payment(self._id, cmd.customer_id, cmd.amount))
+
+    def _reserve(self, cmd: ReservePayment) -> Payment:
+        return rules.reserve_payment(self._entity.state, self._id, cmd.customer_id, cmd.order_id, cmd.total)
+
+    @workflow.update
+    async def reserve(self, cmd: ReservePayment) -> Payment:
+        current = self._entity.current()
+        if current.status is PaymentStatus.RESERVED and current.order_id == cmd.order_id:
+            return current
+        return await self._entity.apply("payments.PaymentReserved", lambda: self._reserve(cmd))
+
+    @reserve.validator
+    def _validate_reserve(self, cmd: ReservePayment) -> None:
+        self._entity.check(lambda: self._reserve(cmd))
+
+    @workflow.update
+    async def release(self, cmd: ReleasePayment) -> Payment:
+        current = self._entity.current()
+        released = rules.release_payment(current, cmd.customer_id, cmd.order_id)
+        if released == current:
+            return current  # nothing this order holds: nothing to write
+        return await self._entity.apply(
+            "payments.PaymentReleased",
+            lambda: rules.release_payment(self._entity.current(), cmd.customer_id, cmd.order_id),
+        )
+
+    @workflow.update
+    async def capture(self, cmd: CapturePayment) -> Payment:
+        current = self._entity.current()
+        if current.status is PaymentStatus.CAPTURED and current.order_id == cmd.order_id:
+            return current
+        return await self._entity.apply(
+            "payments.PaymentCaptured", lambda: rules.capture_payment(self._entity.current(), cmd.order_id)
+        )
+
+    @capture.validator
+    def _validate_capture(self, cmd: CapturePayment) -> None:
+        self._entity.check(lambda: rules.capture_payment(self._entity.current(), cmd.order_id))
+
+    @workflow.query
+    def get_payment(self) -> Payment | None:
+        return self._entity.state
