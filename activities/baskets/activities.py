@@ -45,7 +45,7 @@ class BasketsActivities:
         basket = event.basket
         await project(
             self._sessions,
-            BasketRow.__table__,  # type: ignore[arg-type]
+            BasketRow,
             {
                 "id": basket.id,
                 "customer_id": basket.customer_id,

@@ -16,7 +16,7 @@ class BasketsCacheProjections:
         store = event.store
         await project(
             self._sessions,
-            BasketStoreCache.__table__,  # type: ignore[arg-type]
+            BasketStoreCache,
             {
                 "id": store.id,
                 "name": store.name,
@@ -30,7 +30,7 @@ class BasketsCacheProjections:
         product = event.product
         await project(
             self._sessions,
-            BasketProductCache.__table__,  # type: ignore[arg-type]
+            BasketProductCache,
             {
                 "id": product.id,
                 "store_id": product.store_id,

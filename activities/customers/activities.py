@@ -19,7 +19,7 @@ class CustomersActivities:
         customer = event.customer
         await project(
             self._sessions,
-            CustomerRow.__table__,  # type: ignore[arg-type]
+            CustomerRow,
             {
                 "id": customer.id,
                 "name": customer.name,

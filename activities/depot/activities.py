@@ -32,7 +32,7 @@ class DepotActivities:
         shopping_list = event.shopping_list
         await project(
             self._sessions,
-            ShoppingListRow.__table__,  # type: ignore[arg-type]
+            ShoppingListRow,
             {
                 "id": shopping_list.id,
                 "order_id": shopping_list.order_id,

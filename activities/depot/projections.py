@@ -16,7 +16,7 @@ class DepotCacheProjections:
         store = event.store
         await project(
             self._sessions,
-            DepotStoreCache.__table__,  # type: ignore[arg-type]
+            DepotStoreCache,
             {"id": store.id, "name": store.name, "location": store.location, "version": event.number},
         )
 
@@ -25,7 +25,7 @@ class DepotCacheProjections:
         product = event.product
         await project(
             self._sessions,
-            DepotProductCache.__table__,  # type: ignore[arg-type]
+            DepotProductCache,
             {
                 "id": product.id,
                 "store_id": product.store_id,

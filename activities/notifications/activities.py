@@ -20,7 +20,7 @@ class NotificationsActivities:
         customer = event.customer
         await project(
             self._sessions,
-            NotificationCustomerCache.__table__,  # type: ignore[arg-type]
+            NotificationCustomerCache,
             {
                 "id": customer.id,
                 "name": customer.name,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 
 from activities.notifications.tables import NotificationRow
-from activities.shared.db import SessionFactory
+from activities.shared.db import SessionFactory, table_of
 
 log = logging.getLogger("mallbots.sms")
 
@@ -37,7 +37,7 @@ class RecordingGateway:
 
     async def send(self, sms: Sms) -> None:
         async with self._sessions.begin() as session:
-            stmt = insert(NotificationRow.__table__).values(**sms.model_dump()).on_conflict_do_nothing()  # type: ignore[arg-type]
+            stmt = insert(table_of(NotificationRow)).values(**sms.model_dump()).on_conflict_do_nothing()
             result = await session.execute(stmt)
         if result.rowcount:  # type: ignore[attr-defined]
             log.info("SMS to %s (%s): %s", sms.sms_number or "<unknown number>", sms.customer_id, sms.message)

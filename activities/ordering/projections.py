@@ -16,7 +16,7 @@ class OrderingProjections:
         order = event.order
         await project(
             self._sessions,
-            OrderRow.__table__,  # type: ignore[arg-type]
+            OrderRow,
             {
                 "id": order.id,
                 "customer_id": order.customer_id,

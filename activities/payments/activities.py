@@ -37,7 +37,7 @@ class PaymentsActivities:
         payment = event.payment
         await project(
             self._sessions,
-            PaymentRow.__table__,  # type: ignore[arg-type]
+            PaymentRow,
             {
                 "id": payment.id,
                 "customer_id": payment.customer_id,
@@ -53,7 +53,7 @@ class PaymentsActivities:
         invoice = event.invoice
         await project(
             self._sessions,
-            InvoiceRow.__table__,  # type: ignore[arg-type]
+            InvoiceRow,
             {
                 "id": invoice.id,
                 "order_id": invoice.order_id,

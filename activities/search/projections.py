@@ -22,7 +22,7 @@ class SearchCacheProjections:
     async def apply_customer_event(self, event: CustomerEvent) -> None:
         await project(
             self._sessions,
-            SearchCustomerCache.__table__,  # type: ignore[arg-type]
+            SearchCustomerCache,
             {"id": event.customer.id, "name": event.customer.name, "version": event.number},
         )
 
@@ -30,7 +30,7 @@ class SearchCacheProjections:
     async def apply_store_event(self, event: StoreEvent) -> None:
         await project(
             self._sessions,
-            SearchStoreCache.__table__,  # type: ignore[arg-type]
+            SearchStoreCache,
             {"id": event.store.id, "name": event.store.name, "version": event.number},
         )
 
@@ -39,7 +39,7 @@ class SearchCacheProjections:
         product = event.product
         await project(
             self._sessions,
-            SearchProductCache.__table__,  # type: ignore[arg-type]
+            SearchProductCache,
             {"id": product.id, "store_id": product.store_id, "name": product.name, "version": event.number},
         )
 
@@ -51,7 +51,7 @@ class SearchCacheProjections:
             customer = await session.get(SearchCustomerCache, order.customer_id)
         await project(
             self._sessions,
-            SearchOrderView.__table__,  # type: ignore[arg-type]
+            SearchOrderView,
             {
                 "id": order.id,
                 "customer_id": order.customer_id,

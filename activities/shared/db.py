@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -29,7 +30,13 @@ async def upsert_versioned(session: AsyncSession, table: Table, values: Mapping[
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def project(sessions: SessionFactory, table: Table, values: Mapping[str, Any]) -> bool:
-    """One event applied in its own transaction."""
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table behind a SQLModel class (SQLModel does not type ``__table__``)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+async def project(sessions: SessionFactory, model: type[SQLModel], values: Mapping[str, Any]) -> bool:
+    """One event applied to one read model, in its own transaction."""
     async with sessions.begin() as session:
-        return await upsert_versioned(session, table, values)
+        return await upsert_versioned(session, table_of(model), values)

@@ -16,7 +16,7 @@ class StoresProjections:
         store = event.store
         await project(
             self._sessions,
-            StoreRow.__table__,  # type: ignore[arg-type]
+            StoreRow,
             {
                 "id": store.id,
                 "name": store.name,
@@ -31,7 +31,7 @@ class StoresProjections:
         product = event.product
         await project(
             self._sessions,
-            ProductRow.__table__,  # type: ignore[arg-type]
+            ProductRow,
             {
                 "id": product.id,
                 "store_id": product.store_id,

@@ -83,10 +83,9 @@ class LocalPostgres:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         bins = _bin_dir()
         env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-        kwargs: dict[str, object] = {}
+        user = group = None
         if os.geteuid() == 0:
-            uid, gid = _ensure_system_user()
-            kwargs = {"user": uid, "group": gid, "extra_groups": []}
+            user, group = _ensure_system_user()
         return subprocess.run(
             [str(bins / args[0]), *args[1:]],
             check=True,
@@ -94,7 +93,9 @@ class LocalPostgres:
             text=True,
             env=env,
             cwd="/",
-            **kwargs,  # type: ignore[call-overload]
+            user=user,
+            group=group,
+            extra_groups=[] if user is not None else None,
         )
 
     def start(self) -> str:

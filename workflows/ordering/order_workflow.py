@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -283,7 +284,7 @@ class OrderWorkflow:
 
     def _search_attributes(self) -> None:
         order = self._order()
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             ORDER_ID.value_set(order.id),
             CUSTOMER_ID.value_set(order.customer_id),
             STORE_IDS.value_set(order.store_ids),
