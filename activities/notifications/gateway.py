@@ -38,6 +38,6 @@ class RecordingGateway:
     async def send(self, sms: Sms) -> None:
         async with self._sessions.begin() as session:
             stmt = insert(table_of(NotificationRow)).values(**sms.model_dump()).on_conflict_do_nothing()
-            result = await session.execute(stmt)
-        if result.rowcount:  # type: ignore[attr-defined]
+            result = await session.exec(stmt)
+        if result.rowcount:
             log.info("SMS to %s (%s): %s", sms.sms_number or "<unknown number>", sms.customer_id, sms.message)

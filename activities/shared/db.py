@@ -26,8 +26,8 @@ async def upsert_versioned(session: AsyncSession, table: Table, values: Mapping[
         set_={name: stmt.excluded[name] for name in values if name not in keys},
         where=table.c.version < stmt.excluded.version,
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
 
 
 def table_of(model: type[SQLModel]) -> Table:
