@@ -53,7 +53,8 @@ async def test_a_worker_killed_mid_saga_loses_nothing_and_duplicates_nothing(tmp
                 await asyncio.gather(*(mall.add_item(b, shop.widget_id, 2) for b in baskets))
 
                 await asyncio.gather(*(mall.checkout(b, p) for b, p in zip(baskets, payments, strict=True)))
-                while not await _statuses(stack, baskets):  # the first saga has started: kill now
+                # Polling the read model is the observation point: the first saga has started, kill now.
+                while not await _statuses(stack, baskets):  # noqa: ASYNC110
                     await asyncio.sleep(0.005)
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
