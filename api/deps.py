@@ -26,6 +26,7 @@ class ApiContext:
     sessions: Callable[[str], SessionFactory]
     basket_ttl_seconds: float = 86400.0
     payment_ttl_seconds: float = 7 * 86400.0
+    continue_as_new_after: int = 1000
 
 
 def context(request: Request) -> ApiContext:

@@ -113,6 +113,7 @@ class Stack:
             sessions=databases.sessions,
             basket_ttl_seconds=self.settings.basket_ttl.total_seconds(),
             payment_ttl_seconds=self.settings.payment_ttl.total_seconds(),
+            continue_as_new_after=self.settings.continue_as_new_after,
         )
         app = create_app(context, self.options.services, readiness=databases.ping)
         port = self.options.api_port if self.options.api_port is not None else self.settings.api_port

@@ -75,7 +75,11 @@ async def start_basket(body: StartBasketRequest, ctx: Context, key: IdempotencyK
     rules.start_basket(basket_id, body.customer_id)
     start = start_entity(
         BasketWorkflow.run,
-        BasketWorkflowInput(basket_id=basket_id, ttl_seconds=ctx.basket_ttl_seconds),
+        BasketWorkflowInput(
+            basket_id=basket_id,
+            ttl_seconds=ctx.basket_ttl_seconds,
+            continue_as_new_after=ctx.continue_as_new_after,
+        ),
         id=basket_workflow_id(basket_id),
         task_queue=TASK_QUEUE,
         search_attributes=TypedSearchAttributes(
@@ -83,9 +87,7 @@ async def start_basket(body: StartBasketRequest, ctx: Context, key: IdempotencyK
         ),
         static_summary=f"Basket of customer {body.customer_id[:8]}…",
     )
-    await create_entity(
-        ctx.client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key
-    )
+    await create_entity(ctx.client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key)
     return IdResponse(id=basket_id)
 
 

@@ -52,14 +52,12 @@ def _view(customer: Customer | CustomerRow) -> CustomerView:
 
 
 @router.post("", response_model=IdResponse)
-async def register_customer(
-    body: RegisterCustomerRequest, ctx: Context, key: IdempotencyKey = None
-) -> IdResponse:
+async def register_customer(body: RegisterCustomerRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
     customer_id = new_id("customers", key)
     rules.register_customer(customer_id, body.name, body.sms_number)  # 400 before anything is started
     start = WithStartWorkflowOperation(
         CustomerWorkflow.run,
-        CustomerWorkflowInput(customer_id=customer_id),
+        CustomerWorkflowInput(customer_id=customer_id, continue_as_new_after=ctx.continue_as_new_after),
         id=customer_workflow_id(customer_id),
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

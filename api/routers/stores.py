@@ -105,7 +105,7 @@ async def create_store(body: CreateStoreRequest, ctx: Context, key: IdempotencyK
     rules.create_store(store_id, body.name, body.location)  # 400 before anything is started
     start = WithStartWorkflowOperation(
         StoreWorkflow.run,
-        StoreWorkflowInput(store_id=store_id),
+        StoreWorkflowInput(store_id=store_id, continue_as_new_after=ctx.continue_as_new_after),
         id=store_workflow_id(store_id),
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -180,18 +180,14 @@ async def rebrand_store(store_id: str, body: RebrandStoreRequest, ctx: Context) 
 
 
 @router.post("/{store_id}/products", response_model=IdResponse)
-async def add_product(
-    store_id: str, body: AddProductRequest, ctx: Context, key: IdempotencyKey = None
-) -> IdResponse:
+async def add_product(store_id: str, body: AddProductRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
     product_id = new_id(f"products:{store_id}", key)
     rules.add_product(product_id, store_id, body.name, body.description, body.sku, body.price)
     await _stored_store(ctx, store_id)  # 404 for an unknown store
-    cmd = AddProduct(
-        store_id=store_id, name=body.name, description=body.description, sku=body.sku, price=body.price
-    )
+    cmd = AddProduct(store_id=store_id, name=body.name, description=body.description, sku=body.sku, price=body.price)
     start = WithStartWorkflowOperation(
         ProductWorkflow.run,
-        ProductWorkflowInput(product_id=product_id),
+        ProductWorkflowInput(product_id=product_id, continue_as_new_after=ctx.continue_as_new_after),
         id=product_workflow_id(product_id),
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
