@@ -22,9 +22,7 @@ def _services(names: list[str] | None) -> list[str]:
         return list(SERVICES)
     unknown = sorted(set(names) - set(SERVICES))
     if unknown:
-        raise typer.BadParameter(
-            f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
-        )
+        raise typer.BadParameter(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
     return names
 
 
@@ -57,9 +55,7 @@ def _logging(settings: Settings) -> None:
 def up(
     seed: Annotated[bool, typer.Option(help="load a small demo mall through the public API")] = False,
     port: Annotated[int | None, typer.Option(help="API port (default MALLBOTS_API_PORT or 8080)")] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="where Temporal and Postgres keep their state")
-    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where Temporal and Postgres keep their state")] = None,
 ) -> None:
     """Everything on this machine: Temporal dev server + UI, Postgres, all workers and the API."""
     from mallbots.stack import Stack, StackOptions
@@ -133,6 +129,48 @@ def api(
             await _until_signalled()
 
     asyncio.run(run())
+
+
+@app.command()
+def bench(
+    orders: Annotated[int, typer.Option(help="orders to push through the saga")] = 200,
+    concurrency: Annotated[int, typer.Option(help="orders in flight at once")] = 20,
+    floor: Annotated[bool, typer.Option(help="also measure the Temporal server's floor")] = True,
+) -> None:
+    """Orders through the full saga as fast as possible on a fresh embedded stack: orders/s and latency."""
+    import tempfile
+
+    from rich.table import Table
+
+    from mallbots.bench import Result, bench_floor, bench_orders
+    from mallbots.client import MallbotsClient
+    from mallbots.stack import Stack, ephemeral_options
+
+    logging.basicConfig(level=logging.WARNING)
+
+    async def run() -> list[Result]:
+        with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
+            async with Stack(ephemeral_options(Path(tmp))) as stack, MallbotsClient(stack.api_url) as mall:
+                await bench_orders(mall, min(orders, 10), concurrency)  # warm-up: caches, pools, JIT-less paths
+                results = [await bench_orders(mall, orders, concurrency)]
+                if floor:
+                    assert stack.client is not None
+                    results.append(await bench_floor(stack.client, orders, concurrency))
+                return results
+
+    results = asyncio.run(run())
+    table = Table(title=f"mallbots bench · {orders} orders · concurrency {concurrency}")
+    for column in ("what", "count", "per second", "mean ms", "p50 ms", "p90 ms", "p99 ms"):
+        table.add_column(column, justify="left" if column == "what" else "right")
+    for r in results:
+        table.add_row(
+            r.name,
+            str(r.count),
+            f"{r.rate:.1f}",
+            f"{r.mean * 1000:.0f}",
+            *(f"{r.percentile(p) * 1000:.0f}" for p in (50, 90, 99)),
+        )
+    console.print(table)
 
 
 @app.command()

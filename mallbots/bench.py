@@ -1,0 +1,105 @@
+"""``mallbots bench``: orders through the full create-order saga as fast as the machine allows.
+
+Each order is timed from checkout to ``approved`` as a client sees it (checkout answers once the order
+workflow has started; the read model is then polled). Beside it, the same Temporal server's floor: a
+workflow of as many sequential no-op activities as the saga has steps, at the same concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from mallbots.bench_floor import FLOOR_QUEUE, FloorWorkflow, noop
+from mallbots.client import MallbotsClient
+
+SAGA_ACTIVITIES = 6  # authorize, create list, confirm payment, initiate shopping + 2 event publications
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return 0.0
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+        return ordered[index]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.latencies) if self.latencies else 0.0
+
+
+async def _run_bounded(count: int, concurrency: int, one: object) -> tuple[float, list[float]]:
+    """Run ``one(i)`` ``count`` times with at most ``concurrency`` in flight; returns wall time and latencies."""
+    semaphore = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def timed(i: int) -> None:
+        async with semaphore:
+            started = time.perf_counter()
+            await one(i)  # type: ignore[operator]
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(timed(i) for i in range(count)))
+    return time.perf_counter() - started, latencies
+
+
+async def bench_orders(mall: MallbotsClient, orders: int, concurrency: int) -> Result:
+    tag = uuid.uuid4().hex[:6]
+    store_id = await mall.create_store(f"Bench store {tag}", "Bench wing")
+    await mall.enable_participation(store_id)
+    product_id = await mall.add_product(store_id, f"Bench widget {tag}", "9.99", sku=f"BENCH-{tag}")
+    customer_id = await mall.register_customer(f"Bench customer {tag}", "+1 555 0199")
+
+    async def prepare(_: int) -> tuple[str, str]:
+        payment_id = await mall.authorize_payment(customer_id, "100.00")
+        basket_id = await mall.start_basket(customer_id)
+        await mall.add_item(basket_id, product_id, 2)
+        return basket_id, payment_id
+
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def bounded_prepare(i: int) -> tuple[str, str]:
+        async with semaphore:
+            return await prepare(i)
+
+    prepared = await asyncio.gather(*(bounded_prepare(i) for i in range(orders)))
+
+    async def one(i: int) -> None:
+        basket_id, payment_id = prepared[i]
+        await mall.checkout(basket_id, payment_id)
+        order = await mall.wait_for_order(basket_id, {"approved", "rejected"}, within=120, interval=0.005)
+        if order["status"] != "approved":
+            raise RuntimeError(f"bench order {basket_id} was {order['status']}: {order.get('reason')}")
+
+    seconds, latencies = await _run_bounded(orders, concurrency, one)
+    return Result("checkout → approved (full saga)", orders, seconds, latencies)
+
+
+async def bench_floor(client: Client, runs: int, concurrency: int, steps: int = SAGA_ACTIVITIES) -> Result:
+    async with Worker(client, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow], activities=[noop]):
+
+        async def one(i: int) -> None:
+            await client.execute_workflow(
+                FloorWorkflow.run, steps, id=f"bench-floor-{uuid.uuid4()}", task_queue=FLOOR_QUEUE
+            )
+
+        seconds, latencies = await _run_bounded(runs, concurrency, one)
+    return Result(f"floor: workflow of {steps} no-op activities", runs, seconds, latencies)
