@@ -85,7 +85,7 @@ async def bench_orders(mall: MallbotsClient, orders: int, concurrency: int) -> R
     async def one(i: int) -> None:
         basket_id, payment_id = prepared[i]
         await mall.checkout(basket_id, payment_id)
-        order = await mall.wait_for_order(basket_id, {"approved", "rejected"}, within=120, interval=0.005)
+        order = await mall.wait_for_order(basket_id, {"approved", "rejected"}, within=120, interval=0.01)
         if order["status"] != "approved":
             raise RuntimeError(f"bench order {basket_id} was {order['status']}: {order.get('reason')}")
 

@@ -23,9 +23,7 @@ class ApiError(Exception):
 
 
 class MallbotsClient:
-    def __init__(
-        self, base_url: str, *, timeout: float = 30.0, http: httpx.AsyncClient | None = None
-    ) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, http: httpx.AsyncClient | None = None) -> None:
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
 
     async def __aenter__(self) -> MallbotsClient:
@@ -68,9 +66,7 @@ class MallbotsClient:
 
     # ---- stores -------------------------------------------------------------------------------
     async def create_store(self, name: str, location: str, *, key: str | None = None) -> str:
-        return str(
-            (await self.request("POST", "/api/stores", {"name": name, "location": location}, key=key))["id"]
-        )
+        return str((await self.request("POST", "/api/stores", {"name": name, "location": location}, key=key))["id"])
 
     async def get_store(self, store_id: str) -> Json:
         return await self._one("store", "GET", f"/api/stores/{store_id}")

@@ -66,9 +66,7 @@ def activity_methods(objects: Sequence[object]) -> list[Callable[..., Any]]:
 DEFINITIONS: dict[str, ServiceDefinition] = {
     d.name: d
     for d in (
-        ServiceDefinition(
-            "stores", (StoreWorkflow, ProductWorkflow), lambda r: (StoresProjections(r.sessions),)
-        ),
+        ServiceDefinition("stores", (StoreWorkflow, ProductWorkflow), lambda r: (StoresProjections(r.sessions),)),
         ServiceDefinition("customers", (CustomerWorkflow,), lambda r: (CustomersActivities(r.sessions),)),
         ServiceDefinition(
             "baskets",

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     basket_ttl: timedelta = timedelta(hours=24)
     payment_ttl: timedelta = timedelta(days=7)
     continue_as_new_after: int = Field(default=1000, description="events before an entity continues-as-new")
+    workflow_sandbox: bool = Field(default=True, description="run workflows in Temporal's determinism sandbox")
     log_level: str = "INFO"
 
     def database_url_for(self, service: str) -> str:

@@ -99,7 +99,11 @@ class Stack:
         self.databases = Databases(self.database_urls)
         if self.options.run_workers:
             self.workers = build_workers(
-                self.client, self.databases, self.options.services, self.options.activity_overrides
+                self.client,
+                self.databases,
+                self.options.services,
+                self.options.activity_overrides,
+                sandbox=self.settings.workflow_sandbox,
             )
             self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
         if self.options.run_api:

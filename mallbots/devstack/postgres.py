@@ -46,9 +46,7 @@ def _ensure_readable_by_all(path: Path) -> None:
             p = Path(root, name)
             mode = p.stat().st_mode
             if (mode & extra) != extra and not p.is_symlink():
-                p.chmod(
-                    mode | extra if p.is_dir() or mode & stat.S_IXUSR else mode | stat.S_IRGRP | stat.S_IROTH
-                )
+                p.chmod(mode | extra if p.is_dir() or mode & stat.S_IXUSR else mode | stat.S_IRGRP | stat.S_IROTH)
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
         if mode & stat.S_IXOTH == 0:
