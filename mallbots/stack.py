@@ -81,7 +81,8 @@ class Stack:
             getattr(self.settings, f"{s}_database_url") is None for s in SERVICES
         ):
             self.postgres = LocalPostgres(data_dir / "postgres", ephemeral=not self.options.persistent)
-            shared_url = await asyncio.to_thread(self.postgres.start)
+            # Started from this (the main) thread on purpose: the servers are told to die with it.
+            shared_url = self.postgres.start()
             self.settings = self.settings.model_copy(update={"database_url": shared_url})
         self.database_urls = {s: self.settings.database_url_for(s) for s in SERVICES}
         if self.settings.temporal_address is None:
@@ -93,7 +94,7 @@ class Stack:
                 log_file=data_dir / "temporal.log",
             )
             data_dir.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(self.temporal.start)
+            self.temporal.start()
         await asyncio.to_thread(migrate.upgrade_all, self.database_urls)
         self.client = await _connect_with_retry(self.temporal_address, self.settings.temporal_namespace)
         self.databases = Databases(self.database_urls)

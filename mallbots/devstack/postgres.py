@@ -6,20 +6,22 @@ dedicated system user (created on first use) that owns only the data folder.
 
 from __future__ import annotations
 
-import contextlib
 import grp
 import importlib.util
 import logging
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
+from mallbots.devstack.lifetime import die_with_parent
 from mallbots.devstack.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class LocalPostgres:
     data_dir: Path
     ephemeral: bool = False
     port: int = 0
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -116,29 +119,45 @@ class LocalPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         self.port = self.port or free_port()
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}"
+        options = ["-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.data_dir)]
         if self.ephemeral:
-            options += " " + EPHEMERAL_OPTIONS
-        try:
-            self._run(
-                "pg_ctl",
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.data_dir / "server.log"),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            )
-        except subprocess.CalledProcessError as err:
-            logfile = self.data_dir / "server.log"
-            tail = logfile.read_text()[-2000:] if logfile.exists() else ""
-            raise RuntimeError(f"postgres failed to start: {err.stderr}\n{tail}") from err
+            options += EPHEMERAL_OPTIONS.split()
+        # The postmaster runs as our child (not daemonized by pg_ctl) so that it dies with us.
+        user, group = _ensure_system_user() if os.geteuid() == 0 else (None, None)
+        log = (self.data_dir / "server.log").open("ab")
+        self._process = subprocess.Popen(
+            [str(bins / "postgres"), "-D", str(self.data_dir), *options],
+            stdout=log,
+            stderr=log,
+            cwd="/",
+            env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+            user=user,
+            group=group,
+            extra_groups=[] if user is not None else None,
+            start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGINT),  # SIGINT = fast shutdown
+        )
+        log.close()
+        self._wait_until_ready()
         self._create_database()
         return self.url
+
+    def _wait_until_ready(self, timeout: float = 60.0) -> None:
+        conninfo = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres connect_timeout=2"
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                logfile = self.data_dir / "server.log"
+                tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
+                raise RuntimeError(f"postgres exited with {self._process.returncode}:\n{tail}")
+            try:
+                psycopg.connect(conninfo).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _create_database(self) -> None:
         conninfo = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
@@ -148,10 +167,15 @@ class LocalPostgres:
                 conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
     def stop(self) -> None:
-        if not (self.data_dir / "postmaster.pid").exists():
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
             return
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        process.send_signal(signal.SIGINT)  # fast shutdown: roll back, checkpoint, exit
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def destroy(self) -> None:
         self.stop()

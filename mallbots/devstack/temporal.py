@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mallbots.devstack.lifetime import die_with_parent
 from mallbots.devstack.ports import free_port
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -90,7 +91,9 @@ class LocalTemporal:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         # A new session: Ctrl-C in a terminal goes to us, and we stop the server in order.
-        self._process = subprocess.Popen(self.command(), stdout=out, stderr=out, start_new_session=True)
+        self._process = subprocess.Popen(
+            self.command(), stdout=out, stderr=out, start_new_session=True, preexec_fn=die_with_parent()
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
