@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -171,6 +172,39 @@ def bench(
             *(f"{r.percentile(p) * 1000:.0f}" for p in (50, 90, 99)),
         )
     console.print(table)
+
+
+@app.command("stuck-sagas")
+def stuck_sagas(
+    older_than: Annotated[int, typer.Option(help="seconds a saga may run before it counts as stuck")] = 300,
+    address: Annotated[str | None, typer.Option(help="Temporal frontend (default MALLBOTS_TEMPORAL_ADDRESS)")] = None,
+) -> None:
+    """List order sagas still pending (waiting on a step or compensating) after --older-than seconds."""
+    import os
+    from datetime import timedelta
+
+    from rich.table import Table
+
+    from mallbots.operators import find_stuck_sagas
+    from mallbots.temporal_client import connect
+
+    settings = Settings()
+    target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+
+    async def run() -> int:
+        client = await connect(target, settings.temporal_namespace)
+        stuck = await find_stuck_sagas(client, timedelta(seconds=older_than))
+        table = Table(title=f"sagas pending for more than {older_than}s on {target}")
+        for column in ("workflow ID", "age", "current step", "waiting on"):
+            table.add_column(column)
+        for saga in stuck:
+            table.add_row(saga.workflow_id, str(saga.age).split(".")[0], saga.step, saga.pending)
+        console.print(table if stuck else f"no saga pending for more than {older_than}s")
+        return 1 if stuck else 0
+
+    code = asyncio.run(run())
+    sys.stdout.flush()
+    os._exit(code)  # client-only commands can abort at interpreter exit (SDK issue 300)
 
 
 @app.command()

@@ -1,0 +1,57 @@
+"""Operator tools: find sagas that are stuck (compensating, or waiting on a step, longer than a threshold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from workflows.ordering.order_workflow import OrderWorkflow
+
+
+@dataclass
+class StuckSaga:
+    workflow_id: str
+    status: str
+    age: timedelta
+    step: str
+    pending: str  # the activity it is waiting on: name, attempt, last failure
+
+
+def stuck_query(older_than: timedelta, now: datetime) -> str:
+    """Orders still ``pending`` (the saga has not finished) that started before ``now - older_than``."""
+    since = (now - older_than).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        "WorkflowType = 'OrderWorkflow' AND ExecutionStatus = 'Running' "
+        f"AND OrderStatus = 'pending' AND StartTime < '{since}'"
+    )
+
+
+async def find_stuck_sagas(client: Client, older_than: timedelta, limit: int = 100) -> list[StuckSaga]:
+    now = datetime.now(UTC)
+    found = []
+    async for execution in client.list_workflows(stuck_query(older_than, now), limit=limit):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        description = await handle.describe()
+        pending = [
+            f"{a.activity_type.name} (attempt {a.attempt}"
+            + (f", last failure: {a.last_failure.message}" if a.HasField("last_failure") else "")
+            + ")"
+            for a in description.raw_description.pending_activities
+        ]
+        try:
+            step = await handle.query(OrderWorkflow.get_saga_step)
+        except RPCError:
+            step = "(no worker answered the query)"
+        found.append(
+            StuckSaga(
+                workflow_id=execution.id,
+                status="pending",
+                age=now - execution.start_time,
+                step=step,
+                pending="; ".join(pending) or "-",
+            )
+        )
+    return found
