@@ -24,10 +24,13 @@ class DepotWithBrokenShopping(DepotActivities):
     """Initiating shopping always fails as if the database were down (a retryable, transient failure)."""
 
     attempts = 0
+    retried_twice = asyncio.Event()
 
     @activity.defn(name="initiate_shopping")
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         DepotWithBrokenShopping.attempts += 1
+        if DepotWithBrokenShopping.attempts >= 3:  # retried with backoff: 0.2 s, 0.4 s, …
+            DepotWithBrokenShopping.retried_twice.set()
         raise ConnectionError("depot database unreachable")
 
 
@@ -51,8 +54,7 @@ async def test_a_saga_stuck_on_a_transient_failure_is_listed_and_never_compensat
             shop = await open_shop(mall)
             payment_id = await mall.authorize_payment(shop.customer_id, "100.00")
             order_id = await mall.create_order(shop.customer_id, payment_id, {shop.gadget_id: 1})
-            while DepotWithBrokenShopping.attempts < 3:  # retried with backoff: 0.2 s, 0.4 s, …
-                await asyncio.sleep(0.05)
+            await asyncio.wait_for(DepotWithBrokenShopping.retried_twice.wait(), 60)
 
             stuck = await find_stuck_sagas(stack.client, timedelta(0))
 
