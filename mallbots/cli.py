@@ -174,6 +174,49 @@ def bench(
     console.print(table)
 
 
+@app.command()
+def busywork(
+    clients: Annotated[int, typer.Option(help="simulated users acting at once")] = 4,
+    duration: Annotated[float, typer.Option(help="seconds to run")] = 30.0,
+    api_url: Annotated[str | None, typer.Option(help="a running API (default: start an embedded stack)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed, for a repeatable run")] = None,
+) -> None:
+    """The book's user simulator: shoppers browse, buy or abandon; admins add stores; bots pick lists."""
+    import tempfile
+
+    from rich.live import Live
+    from rich.table import Table
+
+    from mallbots.busywork import Tally, run_busywork
+    from mallbots.stack import Stack, ephemeral_options
+
+    logging.basicConfig(level=logging.WARNING)
+
+    def render(tally: Tally) -> Table:
+        table = Table(title=f"busywork · {clients} clients · {duration:.0f}s")
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for name, count in sorted(tally.done.items()):
+            table.add_row(name, str(count))
+        for name, count in sorted(tally.refused.items()):
+            table.add_row(f"[yellow]refused[/] {name}", str(count))
+        for name, count in sorted(tally.failed.items()):
+            table.add_row(f"[red]failed[/] {name}", str(count))
+        return table
+
+    async def run() -> Tally:
+        with Live(render(Tally()), console=console, refresh_per_second=4) as live:
+            if api_url:
+                return await run_busywork(api_url, clients, duration, lambda t: live.update(render(t)), seed)
+            with tempfile.TemporaryDirectory(prefix="mallbots-busywork-") as tmp:
+                async with Stack(ephemeral_options(Path(tmp))) as stack:
+                    return await run_busywork(stack.api_url, clients, duration, lambda t: live.update(render(t)), seed)
+
+    tally = asyncio.run(run())
+    console.print(f"{tally.total} actions, {sum(tally.refused.values())} refused, {sum(tally.failed.values())} failed")
+    raise typer.Exit(1 if tally.failed else 0)
+
+
 @app.command("stuck-sagas")
 def stuck_sagas(
     older_than: Annotated[int, typer.Option(help="seconds a saga may run before it counts as stuck")] = 300,

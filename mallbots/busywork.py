@@ -1,0 +1,119 @@
+"""``mallbots busywork``: the book's user simulator. Shoppers browse, buy or abandon; store admins add
+stores and products and change prices; bots pick shopping lists; customers pay their invoices."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from mallbots.client import ApiError, MallbotsClient
+
+
+@dataclass
+class Tally:
+    """What happened, by action; 4xx answers are expected under concurrency and counted apart."""
+
+    done: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.done.values())
+
+
+class Simulator:
+    def __init__(self, mall: MallbotsClient, seed: int | None = None) -> None:
+        self.mall = mall
+        self.random = random.Random(seed)
+        self.tally = Tally()
+        self.customers: list[str] = []
+
+    async def _act(self, name: str, action: Callable[[], Awaitable[str | None]]) -> None:
+        try:
+            outcome = await action()
+            self.tally.done[outcome or f"{name}: nothing to do"] += 1
+        except ApiError as err:
+            (self.tally.refused if err.status < 500 else self.tally.failed)[f"{name} ({err.status})"] += 1
+        except Exception as err:  # a simulator reports every failure instead of stopping at the first
+            self.tally.failed[f"{name} ({type(err).__name__})"] += 1
+
+    # ---- roles ---------------------------------------------------------------------------------
+    async def store_admin(self) -> str:
+        tag = uuid.uuid4().hex[:6]
+        store_id = await self.mall.create_store(f"Store {tag}", self.random.choice(["North", "East", "Food court"]))
+        await self.mall.enable_participation(store_id)
+        for n in range(self.random.randint(2, 5)):
+            price = f"{self.random.uniform(1, 60):.2f}"
+            product_id = await self.mall.add_product(store_id, f"Product {tag}-{n}", price, sku=f"{tag}-{n}")
+            if self.random.random() < 0.3:
+                await self.mall.change_price(product_id, f"{float(price) + 1:.2f}", increase=True)
+        return "store opened"
+
+    async def shopper(self) -> str | None:
+        stores = await self.mall.get_stores(participating=True)
+        if not stores:
+            return None
+        if not self.customers or self.random.random() < 0.2:
+            self.customers.append(await self.mall.register_customer(f"Shopper {uuid.uuid4().hex[:6]}", "+1 555 0142"))
+        customer_id = self.random.choice(self.customers)
+        basket_id = await self.mall.start_basket(customer_id)
+        total = 0.0
+        for _ in range(self.random.randint(1, 4)):
+            catalog = await self.mall.get_catalog(self.random.choice(stores)["id"])
+            if catalog:
+                product = self.random.choice(catalog)
+                quantity = self.random.randint(1, 3)
+                await self.mall.add_item(basket_id, product["id"], quantity)
+                total += product["price"] * quantity
+        if total == 0 or self.random.random() < 0.25:  # abandons the basket
+            await self.mall.cancel_basket(basket_id)
+            return "basket abandoned"
+        payment_id = await self.mall.authorize_payment(customer_id, f"{total + 10:.2f}")
+        await self.mall.checkout(basket_id, payment_id)
+        order = await self.mall.wait_for_order(basket_id, {"approved", "rejected"}, within=60, interval=0.05)
+        return f"order {order['status']}"
+
+    async def bot(self) -> str | None:
+        lists = await self.mall.get_shopping_lists("available")
+        if not lists:
+            return None
+        chosen = self.random.choice(lists)
+        await self.mall.assign_bot(chosen["id"], f"bot-{self.random.randint(1, 9)}")
+        await self.mall.complete_shopping_list(chosen["id"])
+        await self.mall.wait_for_order(chosen["orderId"], {"ready"}, within=60, interval=0.05)
+        await self.mall.pay_invoice(chosen["orderId"])
+        return "order picked and paid"
+
+    # ---- the loop ------------------------------------------------------------------------------
+    async def client(self, duration: float, on_progress: Callable[[], None]) -> None:
+        deadline = time.monotonic() + duration
+        roles = [("store admin", self.store_admin, 1), ("shopper", self.shopper, 6), ("bot", self.bot, 3)]
+        await self._act("store admin", self.store_admin)  # something to shop in from the start
+        while time.monotonic() < deadline:
+            name, role, _ = self.random.choices(roles, weights=[w for *_, w in roles])[0]
+            await self._act(name, role)
+            on_progress()
+
+
+async def run_busywork(
+    api_url: str,
+    clients: int,
+    duration: float,
+    on_progress: Callable[[Tally], None] | None = None,
+    seed: int | None = None,
+) -> Tally:
+    async with MallbotsClient(api_url, timeout=60) as mall:
+        simulator = Simulator(mall, seed)
+
+        def progress() -> None:
+            if on_progress is not None:
+                on_progress(simulator.tally)
+
+        await asyncio.gather(*(simulator.client(duration, progress) for _ in range(clients)))
+        return simulator.tally
