@@ -14,7 +14,7 @@ unexport PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: run test install test-unit test-workflows test-integration test-contracts test-e2e lint typecheck check clean
+.PHONY: run test install test-unit test-workflows test-replay test-integration test-contracts test-e2e lint typecheck check clean replay-histories
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -40,6 +40,13 @@ test-unit: install
 
 test-workflows: install
 	$(PYTEST) tests/workflows
+
+test-replay: install
+	$(PYTEST) tests/replay
+
+## replay-histories: regenerate the golden histories (only after a change was made replay-safe with patching)
+replay-histories: install
+	$(BIN)/python -m tests.replay.generate
 
 test-integration: install
 	$(PYTEST) tests/integration

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         RemoveItem,
         StartBasket,
     )
+    from workflows.baskets.messages import TASK_QUEUE as HOME_QUEUE
     from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
     from workflows.customers.messages import AuthorizeCustomer
     from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
@@ -46,6 +47,7 @@ class BasketWorkflow:
             build_event=basket_event,
             projection="apply_basket_event",
             subscribers=BASKET_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     @workflow.run
@@ -98,9 +100,7 @@ class BasketWorkflow:
         except Exception:
             self._start_failed = True
             raise
-        return await self._entity.apply(
-            "baskets.BasketStarted", lambda: rules.start_basket(self._id, cmd.customer_id)
-        )
+        return await self._entity.apply("baskets.BasketStarted", lambda: rules.start_basket(self._id, cmd.customer_id))
 
     @start.validator
     def _validate_start(self, cmd: StartBasket) -> None:
@@ -177,9 +177,7 @@ class BasketWorkflow:
 
     @workflow.update
     async def cancel(self) -> Basket:
-        return await self._entity.apply(
-            "baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current())
-        )
+        return await self._entity.apply("baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current()))
 
     @cancel.validator
     def _validate_cancel(self) -> None:

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
         CustomerWorkflowInput,
         RegisterCustomer,
     )
+    from workflows.customers.messages import TASK_QUEUE as HOME_QUEUE
     from workflows.shared.entity import Entity
 
 
@@ -29,13 +30,12 @@ class CustomerWorkflow:
             build_event=customer_event,
             projection="apply_customer_event",
             subscribers=CUSTOMER_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     @workflow.run
     async def run(self, input: CustomerWorkflowInput) -> None:
-        await workflow.wait_condition(
-            lambda: self._entity.should_continue_as_new(input.continue_as_new_after)
-        )
+        await workflow.wait_condition(lambda: self._entity.should_continue_as_new(input.continue_as_new_after))
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             input.model_copy(update={"customer": self._entity.state, "number": self._entity.number})

@@ -7,6 +7,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.depot.events import shopping_list_event
     from domain.depot.model import ShoppingList, ShoppingListStatus
     from workflows.depot.messages import SHOPPING_LIST_SUBSCRIBERS, AssignBot, ShoppingListWorkflowInput
+    from workflows.depot.messages import TASK_QUEUE as HOME_QUEUE
     from workflows.ordering.messages import ShoppingListCompleted, order_workflow_id
     from workflows.shared.entity import Entity
 
@@ -27,13 +28,12 @@ class ShoppingListWorkflow:
             build_event=shopping_list_event,
             projection="apply_shopping_list_event",
             subscribers=SHOPPING_LIST_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     @workflow.run
     async def run(self, input: ShoppingListWorkflowInput) -> ShoppingList | None:
-        await workflow.wait_condition(
-            lambda: self._entity.state is not None and self._entity.state.status in FINAL
-        )
+        await workflow.wait_condition(lambda: self._entity.state is not None and self._entity.state.status in FINAL)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._entity.state
 
@@ -48,9 +48,7 @@ class ShoppingListWorkflow:
     async def initiate(self) -> ShoppingList:
         if self._entity.current().status is ShoppingListStatus.AVAILABLE:
             return self._entity.current()
-        return await self._entity.apply(
-            "depot.ShoppingListAvailable", lambda: rules.initiate(self._entity.current())
-        )
+        return await self._entity.apply("depot.ShoppingListAvailable", lambda: rules.initiate(self._entity.current()))
 
     @initiate.validator
     def _validate_initiate(self) -> None:
@@ -88,9 +86,7 @@ class ShoppingListWorkflow:
         current = self._entity.current()
         if current.status in FINAL:
             return current
-        return await self._entity.apply(
-            "depot.ShoppingListCancelled", lambda: rules.cancel(self._entity.current())
-        )
+        return await self._entity.apply("depot.ShoppingListCancelled", lambda: rules.cancel(self._entity.current()))
 
     @workflow.query
     def get_shopping_list(self) -> ShoppingList | None:

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         PriceItems,
         ShoppingListCompleted,
     )
+    from workflows.ordering.messages import TASK_QUEUE as HOME_QUEUE
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.payments.messages import CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
     from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
@@ -42,11 +43,7 @@ class _CancelRequested(Exception):
 def business_reason(err: ActivityError) -> str | None:
     """The message of a business failure (a non-retryable, typed ApplicationError), else None."""
     cause = err.cause
-    if (
-        isinstance(cause, ApplicationError)
-        and cause.non_retryable
-        and cause.type in {k.value for k in ErrorKind}
-    ):
+    if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type in {k.value for k in ErrorKind}:
         return cause.message
     return None
 
@@ -88,6 +85,7 @@ class OrderWorkflow:
             build_event=order_event,
             projection="apply_order_event",
             subscribers=ORDER_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     # ---- the run -------------------------------------------------------------------------------
@@ -136,9 +134,7 @@ class OrderWorkflow:
                 CUSTOMERS_QUEUE,
             )
             compensations.append(("cancel shopping list", self._cancel_shopping_list))
-            wanted = [
-                Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items
-            ]
+            wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items]
             shopping_id = await self._step(
                 2,
                 "create shopping list",
@@ -216,9 +212,7 @@ class OrderWorkflow:
         self._status_attribute()
         self._details("waiting for the invoice to be paid")
         await workflow.wait_condition(lambda: self._invoice_paid)
-        await self._entity.apply(
-            "ordering.OrderCompleted", lambda: rules.complete(self._order(), workflow.now())
-        )
+        await self._entity.apply("ordering.OrderCompleted", lambda: rules.complete(self._order(), workflow.now()))
         self._status_attribute()
         self._details("completed")
 
@@ -266,16 +260,12 @@ class OrderWorkflow:
         await self._activity("cancel_invoice", InvoiceRef(invoice_id=self._order().id), PAYMENTS_QUEUE)
 
     async def _reject(self, reason: str) -> None:
-        await self._entity.apply(
-            "ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now())
-        )
+        await self._entity.apply("ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now()))
         self._status_attribute()
         self._details(f"rejected: {reason}")
 
     async def _cancel(self) -> None:
-        await self._entity.apply(
-            "ordering.OrderCancelled", lambda: rules.cancel(self._order(), workflow.now())
-        )
+        await self._entity.apply("ordering.OrderCancelled", lambda: rules.cancel(self._order(), workflow.now()))
         self._status_attribute()
         self._details("cancelled")
 

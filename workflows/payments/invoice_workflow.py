@@ -8,6 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.payments.invoice import Invoice, InvoiceStatus
     from workflows.ordering.messages import InvoicePaid, order_workflow_id
     from workflows.payments.messages import PAYMENT_SUBSCRIBERS, CapturePayment, InvoiceWorkflowInput
+    from workflows.payments.messages import TASK_QUEUE as HOME_QUEUE
     from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
     from workflows.shared.entity import Entity
 
@@ -26,6 +27,7 @@ class InvoiceWorkflow:
             build_event=invoice_event,
             projection="apply_invoice_event",
             subscribers=PAYMENT_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     @workflow.run

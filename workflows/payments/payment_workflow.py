@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ReleasePayment,
         ReservePayment,
     )
+    from workflows.payments.messages import TASK_QUEUE as HOME_QUEUE
     from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
     from workflows.shared.entity import Entity
 
@@ -37,6 +38,7 @@ class PaymentWorkflow:
             build_event=payment_event,
             projection="apply_payment_event",
             subscribers=PAYMENT_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     def _status(self) -> PaymentStatus | None:
@@ -53,9 +55,7 @@ class PaymentWorkflow:
                 timeout=timedelta(seconds=input.ttl_seconds),
             )
         except TimeoutError:
-            await self._entity.apply(
-                "payments.PaymentExpired", lambda: rules.expire_payment(self._entity.current())
-            )
+            await self._entity.apply("payments.PaymentExpired", lambda: rules.expire_payment(self._entity.current()))
         await workflow.wait_condition(lambda: self._entity.current().final)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._entity.state

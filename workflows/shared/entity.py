@@ -34,6 +34,7 @@ class Entity(Generic[S]):
         build_event: EventBuilder[S],
         projection: str,
         subscribers: Sequence[str],
+        home_queue: str,
     ) -> None:
         self.kind = kind
         self.state = state
@@ -42,6 +43,7 @@ class Entity(Generic[S]):
         self._build_event = build_event
         self._projection = projection
         self._subscribers = tuple(subscribers)
+        self._home_queue = home_queue
         self._lock = asyncio.Lock()
 
     def current(self) -> S:
@@ -69,20 +71,21 @@ class Entity(Generic[S]):
             self.number += 1
             self.events_this_run += 1
             event = self._build_event(event_name, self.number, workflow.now(), new_state)
-            await publish(self._projection, event, self._subscribers)
+            await publish(self._projection, event, self._subscribers, self._home_queue)
             return new_state
 
     def should_continue_as_new(self, limit: int) -> bool:
         return self.events_this_run >= limit or workflow.info().is_continue_as_new_suggested()
 
 
-async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str]) -> None:
+async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str], home_queue: str) -> None:
     """Deliver one event to the projection activity on each subscriber's task queue, concurrently.
 
-    The workflow's own service is served by a local activity: same worker, no task-queue round trip
+    The workflow's own service (``home_queue``, a constant: never read from ``workflow.info()``, which a
+    replayer reports differently) is served by a local activity: same worker, no task-queue round trip
     through the server, which is most of the cost of an activity on a busy two-core machine.
     """
-    own_queue = workflow.info().task_queue
+    own_queue = home_queue
     summary = f"{event.name} #{event.number}"
     await asyncio.gather(
         *(

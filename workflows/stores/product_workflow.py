@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         ProductWorkflowInput,
         RebrandProduct,
     )
+    from workflows.stores.messages import TASK_QUEUE as HOME_QUEUE
 
 
 @workflow.defn
@@ -30,6 +31,7 @@ class ProductWorkflow:
             build_event=product_event,
             projection="apply_product_event",
             subscribers=PRODUCT_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     @workflow.run
@@ -96,9 +98,7 @@ class ProductWorkflow:
 
     @workflow.update
     async def remove(self) -> Product:
-        return await self._entity.apply(
-            "stores.ProductRemoved", lambda: rules.remove_product(self._entity.current())
-        )
+        return await self._entity.apply("stores.ProductRemoved", lambda: rules.remove_product(self._entity.current()))
 
     @remove.validator
     def _validate_remove(self) -> None:

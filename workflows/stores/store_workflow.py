@@ -8,6 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stores.model import Store
     from workflows.shared.entity import Entity
     from workflows.stores.messages import STORE_SUBSCRIBERS, CreateStore, RebrandStore, StoreWorkflowInput
+    from workflows.stores.messages import TASK_QUEUE as HOME_QUEUE
 
 
 @workflow.defn
@@ -24,17 +25,14 @@ class StoreWorkflow:
             build_event=store_event,
             projection="apply_store_event",
             subscribers=STORE_SUBSCRIBERS,
+            home_queue=HOME_QUEUE,
         )
 
     @workflow.run
     async def run(self, input: StoreWorkflowInput) -> None:
-        await workflow.wait_condition(
-            lambda: self._entity.should_continue_as_new(input.continue_as_new_after)
-        )
+        await workflow.wait_condition(lambda: self._entity.should_continue_as_new(input.continue_as_new_after))
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(
-            input.model_copy(update={"store": self._entity.state, "number": self._entity.number})
-        )
+        workflow.continue_as_new(input.model_copy(update={"store": self._entity.state, "number": self._entity.number}))
 
     def _create(self, cmd: CreateStore) -> Store:
         if self._entity.state is not None:

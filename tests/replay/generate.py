@@ -1,0 +1,124 @@
+"""Regenerate the golden histories: ``.venv/bin/python -m tests.replay.generate``.
+
+Runs each workflow's main paths through the public API of a throw-away stack and saves every run's
+history as ``tests/replay/histories/<WorkflowType>-<path>.json``. Regenerate only when a change is
+*meant* to alter a workflow's commands, and only after that change is made safe for running workflows
+with ``workflow.patched`` (see the README); otherwise the replay test is doing its job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+from temporalio.client import Client
+
+from mallbots.client import MallbotsClient
+from mallbots.stack import Stack, ephemeral_options
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def _save(client: Client, workflow_id: str, name: str) -> None:
+    handle = client.get_workflow_handle(workflow_id)
+    history = await handle.fetch_history()
+    workflow_type = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+    path = HISTORIES / f"{workflow_type}-{name}.json"
+    path.write_text(json.dumps(history.to_json_dict(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {path.relative_to(Path.cwd())} ({len(history.events)} events)")
+
+
+async def _settle(client: Client, workflow_id: str) -> None:
+    """Wait until the workflow has no pending work (so the saved history is a stable prefix)."""
+    handle = client.get_workflow_handle(workflow_id)
+    for _ in range(200):
+        description = await handle.describe()
+        raw = description.raw_description
+        if not raw.pending_activities and not raw.pending_workflow_task.ListFields():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def generate(mall: MallbotsClient, client: Client) -> None:
+    store_id = await mall.create_store("Replay Books", "North wing")
+    await mall.enable_participation(store_id)
+    await mall.rebrand_store(store_id, "Replay Books & Co")
+    await mall.disable_participation(store_id)
+    await mall.enable_participation(store_id)
+    product_id = await mall.add_product(store_id, "Replay Widget", "19.99", sku="RW-1")
+    await mall.change_price(product_id, "21.00", increase=True)
+    await mall.change_price(product_id, "20.00", increase=False)
+    await mall.rebrand_product(product_id, "Replay Widget II", "now with more replay")
+    removed_id = await mall.add_product(store_id, "Replay Gone", "1.00", sku="RG-1")
+    await mall.remove_product(removed_id)
+    customer_id = await mall.register_customer("Replay Customer", "+1 555 0100")
+    await mall.change_sms(customer_id, "+1 555 0101")
+    await mall.disable_customer(customer_id)
+    await mall.enable_customer(customer_id)
+
+    # completed order (basket checkout → approved → ready → completed)
+    payment_id = await mall.authorize_payment(customer_id, "200.00")
+    basket_id = await mall.start_basket(customer_id)
+    await mall.add_item(basket_id, product_id, 3)
+    await mall.remove_item(basket_id, product_id, 1)
+    await mall.checkout(basket_id, payment_id)
+    await mall.wait_for_order(basket_id, {"approved"})
+    await mall.assign_bot(basket_id, "bot-1")
+    await mall.complete_shopping_list(basket_id)
+    await mall.wait_for_order(basket_id, {"ready"})
+    await mall.pay_invoice(basket_id)
+    await mall.wait_for_order(basket_id, {"completed"})
+
+    # rejected for a short payment: compensations run
+    short_id = await mall.authorize_payment(customer_id, "5.00")
+    short_order = await mall.create_order(customer_id, short_id, {product_id: 2})
+    await mall.wait_for_order(short_order, {"rejected"})
+
+    # cancelled after approval
+    cancel_payment = await mall.authorize_payment(customer_id, "100.00")
+    cancel_basket = await mall.start_basket(customer_id)
+    await mall.add_item(cancel_basket, product_id, 1)
+    await mall.checkout(cancel_basket, cancel_payment)
+    await mall.wait_for_order(cancel_basket, {"approved"})
+    await mall.cancel_order(cancel_basket)
+
+    # an abandoned (cancelled) basket
+    abandoned = await mall.start_basket(customer_id)
+    await mall.add_item(abandoned, product_id, 1)
+    await mall.cancel_basket(abandoned)
+
+    runs = {
+        f"store:{store_id}": "lifecycle",
+        f"product:{product_id}": "lifecycle",
+        f"product:{removed_id}": "removed",
+        f"customer:{customer_id}": "lifecycle",
+        f"basket:{basket_id}": "checked-out",
+        f"basket:{abandoned}": "cancelled",
+        f"payment:{payment_id}": "captured",
+        f"payment:{short_id}": "released",
+        f"invoice:{basket_id}": "paid",
+        f"shopping-list:{basket_id}": "completed",
+        f"shopping-list:{short_order}": "cancelled",
+        f"order:{basket_id}": "completed",
+        f"order:{short_order}": "rejected",
+        f"order:{cancel_basket}": "cancelled",
+    }
+    for workflow_id, name in runs.items():
+        await _settle(client, workflow_id)
+        await _save(client, workflow_id, name)
+
+
+async def main() -> None:
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mallbots-replay-") as tmp:
+        async with Stack(ephemeral_options(Path(tmp))) as stack, MallbotsClient(stack.api_url) as mall:
+            assert stack.client is not None
+            await generate(mall, stack.client)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main())
