@@ -63,12 +63,8 @@ def _install_health(app: FastAPI, readiness: Callable[[], Awaitable[None]] | Non
 
 def _install_metrics(app: FastAPI) -> None:
     registry = CollectorRegistry()
-    requests = Counter(
-        "mallbots_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
-    )
-    latency = Histogram(
-        "mallbots_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry
-    )
+    requests = Counter("mallbots_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry)
+    latency = Histogram("mallbots_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

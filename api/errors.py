@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 from domain.shared.errors import DomainError, ErrorKind, error_for
 
@@ -19,19 +19,28 @@ STATUS = {ErrorKind.INVALID: 400, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 
 
 def as_domain_error(err: BaseException) -> DomainError | None:
     """The business failure inside a Temporal error chain, if there is one."""
-    current: BaseException | None = err
-    while current is not None:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [err]
+    while pending:  # both chains: Temporal's ``cause`` and Python's ``__cause__`` (which may loop back)
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, DomainError):
             return current
         if isinstance(current, ApplicationError) and current.type in {k.value for k in ErrorKind}:
             return error_for(current.type or "", current.message)
-        current = current.cause if hasattr(current, "cause") else current.__cause__
+        pending += [current.__cause__, getattr(current, "cause", None)]
     return None
 
 
 def _message(err: RequestValidationError) -> str:
     parts = []
     for e in err.errors():
+        if e.get("type") == "json_invalid":
+            return "the request body is not valid JSON"
+        if e.get("type") == "model_attributes_type" and tuple(e.get("loc", ())) == ("body",):
+            return "the request body must be a JSON object"
         where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
     return "; ".join(parts) or "invalid request"
@@ -47,6 +56,15 @@ def install_error_handlers(app: FastAPI) -> None:
         found = as_domain_error(err)
         if found is None:
             log.error("update failed without a business reason", exc_info=err)
+            return JSONResponse({"message": "the command failed"}, status_code=500)
+        return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
+
+    @app.exception_handler(FailureError)
+    async def business_failure(_: Request, err: FailureError) -> JSONResponse:
+        """An activity the command ran (e.g. "is this customer registered?") refused it."""
+        found = as_domain_error(err)
+        if found is None:
+            log.error("a Temporal failure without a business reason", exc_info=err)
             return JSONResponse({"message": "the command failed"}, status_code=500)
         return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
 

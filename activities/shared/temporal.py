@@ -10,6 +10,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 
+def _unwrapped(err: WorkflowUpdateFailedError) -> BaseException:
+    """The failure inside a failed update, re-raised as it is. Temporal failures keep their own cause in
+    ``__cause__``, so re-raising it "from" the update error would replace that cause with a loop back."""
+    return err.cause
+
+
 async def update_entity(client: Client, workflow_id: str, update: Any, arg: Any = None) -> Any:
     """Send an update; a rejected or failed update re-raises its cause (the business failure)."""
     handle = client.get_workflow_handle(workflow_id)
@@ -18,7 +24,7 @@ async def update_entity(client: Client, workflow_id: str, update: Any, arg: Any 
             return await handle.execute_update(update)
         return await handle.execute_update(update, arg)
     except WorkflowUpdateFailedError as err:
-        raise err.cause from err
+        raise _unwrapped(err) from err.cause.__cause__
 
 
 def entity_is_gone(err: RPCError) -> bool:
@@ -45,7 +51,7 @@ async def create_entity(
     except WorkflowAlreadyStartedError:
         return None
     except WorkflowUpdateFailedError as err:
-        raise err.cause from err
+        raise _unwrapped(err) from err.cause.__cause__
 
 
 def start_entity(

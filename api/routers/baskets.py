@@ -87,7 +87,11 @@ async def start_basket(body: StartBasketRequest, ctx: Context, key: IdempotencyK
         ),
         static_summary=f"Basket of customer {body.customer_id[:8]}…",
     )
-    await create_entity(ctx.client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key)
+    created = await create_entity(
+        ctx.client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key
+    )
+    if created is None:
+        await _basket_row(ctx, basket_id)  # closed: fine if it was created, else the key's first use failed
     return IdResponse(id=basket_id)
 
 

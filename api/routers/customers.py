@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from activities.customers.tables import CustomerRow
+from activities.shared.temporal import create_entity, start_entity
 from api.deps import Context, IdempotencyKey, new_id, update
 from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
 from domain.customers import model as rules
@@ -55,20 +55,16 @@ def _view(customer: Customer | CustomerRow) -> CustomerView:
 async def register_customer(body: RegisterCustomerRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
     customer_id = new_id("customers", key)
     rules.register_customer(customer_id, body.name, body.sms_number)  # 400 before anything is started
-    start = WithStartWorkflowOperation(
+    start = start_entity(
         CustomerWorkflow.run,
         CustomerWorkflowInput(customer_id=customer_id, continue_as_new_after=ctx.continue_as_new_after),
         id=customer_workflow_id(customer_id),
         task_queue=TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, customer_id)]),
         static_summary=f"Customer {body.name.strip()}",
     )
-    await ctx.client.execute_update_with_start_workflow(
-        CustomerWorkflow.register,
-        RegisterCustomer(name=body.name, sms_number=body.sms_number),
-        start_workflow_operation=start,
-        id=key,
+    await create_entity(
+        ctx.client, CustomerWorkflow.register, RegisterCustomer(name=body.name, sms_number=body.sms_number), start, key
     )
     return IdResponse(id=customer_id)
 

@@ -59,9 +59,7 @@ class InvoiceResponse(ApiModel):
 
 
 @router.post("", response_model=IdResponse)
-async def authorize_payment(
-    body: AuthorizePaymentRequest, ctx: Context, key: IdempotencyKey = None
-) -> IdResponse:
+async def authorize_payment(body: AuthorizePaymentRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
     payment_id = new_id("payments", key)
     rules.authorize_payment(payment_id, body.customer_id, body.amount)
     start = start_entity(
@@ -73,7 +71,8 @@ async def authorize_payment(
         static_summary=f"Payment {payment_id[:8]}… · {body.amount}",
     )
     cmd = AuthorizePayment(customer_id=body.customer_id, amount=body.amount)
-    await create_entity(ctx.client, PaymentWorkflow.authorize, cmd, start, key)
+    if await create_entity(ctx.client, PaymentWorkflow.authorize, cmd, start, key) is None:
+        await get_payment(payment_id, ctx)  # closed: fine if it was created, else the key's first use failed
     return IdResponse(id=payment_id)
 
 

@@ -7,9 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter
 from sqlmodel import select
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
 
+from activities.shared.temporal import create_entity, start_entity
 from activities.stores.tables import ProductRow, StoreRow
 from api.deps import Context, IdempotencyKey, new_id, update
 from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
@@ -103,19 +102,15 @@ def _product_view(product: Product | ProductRow) -> ProductView:
 async def create_store(body: CreateStoreRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
     store_id = new_id("stores", key)
     rules.create_store(store_id, body.name, body.location)  # 400 before anything is started
-    start = WithStartWorkflowOperation(
+    start = start_entity(
         StoreWorkflow.run,
         StoreWorkflowInput(store_id=store_id, continue_as_new_after=ctx.continue_as_new_after),
         id=store_workflow_id(store_id),
         task_queue=TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=f"Store {body.name.strip()} · {body.location.strip()}",
     )
-    await ctx.client.execute_update_with_start_workflow(
-        StoreWorkflow.create,
-        CreateStore(name=body.name, location=body.location),
-        start_workflow_operation=start,
-        id=key,
+    await create_entity(
+        ctx.client, StoreWorkflow.create, CreateStore(name=body.name, location=body.location), start, key
     )
     return IdResponse(id=store_id)
 
@@ -185,17 +180,14 @@ async def add_product(store_id: str, body: AddProductRequest, ctx: Context, key:
     rules.add_product(product_id, store_id, body.name, body.description, body.sku, body.price)
     await _stored_store(ctx, store_id)  # 404 for an unknown store
     cmd = AddProduct(store_id=store_id, name=body.name, description=body.description, sku=body.sku, price=body.price)
-    start = WithStartWorkflowOperation(
+    start = start_entity(
         ProductWorkflow.run,
         ProductWorkflowInput(product_id=product_id, continue_as_new_after=ctx.continue_as_new_after),
         id=product_workflow_id(product_id),
         task_queue=TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=f"Product {body.name.strip()} · {body.price}",
     )
-    await ctx.client.execute_update_with_start_workflow(
-        ProductWorkflow.add, cmd, start_workflow_operation=start, id=key
-    )
+    await create_entity(ctx.client, ProductWorkflow.add, cmd, start, key)
     return IdResponse(id=product_id)
 
 
