@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
-from temporalio.client import Client
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from temporalio.client import Client, Interceptor
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from api.app import create_app
@@ -24,6 +27,7 @@ from mallbots.devstack.ports import free_port, port_is_free
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.settings import SERVICES, Settings
+from mallbots.telemetry import metrics_runtime, tracer_provider, tracing_interceptor
 from mallbots.temporal_client import connect
 from mallbots.worker import build_workers
 
@@ -56,6 +60,7 @@ class Stack:
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
         self.api_url = ""
+        self.tracer_provider: TracerProvider | None = None
 
     @property
     def temporal_address(self) -> str:
@@ -96,7 +101,16 @@ class Stack:
             data_dir.mkdir(parents=True, exist_ok=True)
             self.temporal.start()
         await asyncio.to_thread(migrate.upgrade_all, self.database_urls)
-        self.client = await _connect_with_retry(self.temporal_address, self.settings.temporal_namespace)
+        interceptors = []
+        if self.settings.otlp_endpoint:
+            self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
+            interceptors.append(tracing_interceptor(self.tracer_provider))
+        runtime = None
+        if self.settings.temporal_metrics_address:
+            runtime = metrics_runtime(self.settings.temporal_metrics_address)
+        self.client = await _connect_with_retry(
+            self.temporal_address, self.settings.temporal_namespace, interceptors, runtime
+        )
         self.databases = Databases(self.database_urls)
         if self.options.run_workers:
             self.workers = build_workers(
@@ -121,6 +135,8 @@ class Stack:
             continue_as_new_after=self.settings.continue_as_new_after,
         )
         app = create_app(context, self.options.services, readiness=databases.ping)
+        if self.tracer_provider is not None:
+            FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider)
         port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
         port = port or free_port()
         config = uvicorn.Config(
@@ -146,6 +162,8 @@ class Stack:
             self.workers = []
         if self.databases is not None:
             await self.databases.dispose()
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()  # flushes what is still buffered
         if self.temporal is not None:
             await asyncio.to_thread(self.temporal.stop)
         if self.postgres is not None:
@@ -155,11 +173,17 @@ class Stack:
                 await asyncio.to_thread(self.postgres.destroy)
 
 
-async def _connect_with_retry(address: str, namespace: str, attempts: int = 100) -> Client:
+async def _connect_with_retry(
+    address: str,
+    namespace: str,
+    interceptors: Sequence[Interceptor] = (),
+    runtime: Runtime | None = None,
+    attempts: int = 100,
+) -> Client:
     """The dev server opens its port a moment before it serves; retry briefly."""
     for attempt in range(attempts):
         try:
-            return await connect(address, namespace)
+            return await connect(address, namespace, interceptors, runtime)
         except RuntimeError:
             if attempt == attempts - 1:
                 raise
