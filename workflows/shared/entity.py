@@ -45,6 +45,7 @@ class Entity(Generic[S]):
         self._subscribers = tuple(subscribers)
         self._home_queue = home_queue
         self._lock = asyncio.Lock()
+        self._publishing: asyncio.Task[None] | None = None
 
     def current(self) -> S:
         if self.state is None:
@@ -60,9 +61,17 @@ class Entity(Generic[S]):
         event_name: str,
         change: Callable[[], S],
         before_commit: Callable[[S], Awaitable[None]] | None = None,
+        *,
+        wait: bool = True,
     ) -> S:
-        """Run the rule; then, still under the lock, ``before_commit``; keep the new state and publish."""
+        """Run the rule; then, still under the lock, ``before_commit``; keep the new state and publish.
+
+        ``wait=False`` returns once the state is kept and lets the publication run on while the caller
+        goes on (a saga's next step); events still reach subscribers in order, because the next ``apply``
+        (and ``published``) first waits for it.
+        """
         async with self._lock:
+            await self.published()
             with domain_failures():
                 new_state = change()
             if before_commit is not None:
@@ -71,8 +80,18 @@ class Entity(Generic[S]):
             self.number += 1
             self.events_this_run += 1
             event = self._build_event(event_name, self.number, workflow.now(), new_state)
-            await publish(self._projection, event, self._subscribers, self._home_queue)
+            publication = publish(self._projection, event, self._subscribers, self._home_queue)
+            if wait:
+                await publication
+            else:
+                self._publishing = asyncio.create_task(publication)
             return new_state
+
+    async def published(self) -> None:
+        """Wait until every event applied so far has reached its subscribers."""
+        if self._publishing is not None:
+            task, self._publishing = self._publishing, None
+            await task
 
     def should_continue_as_new(self, limit: int) -> bool:
         return self.events_this_run >= limit or workflow.info().is_continue_as_new_suggested()
