@@ -29,7 +29,7 @@ class BasketProductCache(SQLModel, table=True):
     id: str = Field(primary_key=True)
     store_id: str = Field(index=True)
     name: str
-    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    price: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     removed: bool
     version: int
 
@@ -44,6 +44,6 @@ class BasketRow(SQLModel, table=True):
     customer_id: str = Field(index=True)
     status: str
     items: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
-    total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    total: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     payment_id: str | None = None
     version: int

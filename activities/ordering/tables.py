@@ -22,7 +22,7 @@ class OrderRow(SQLModel, table=True):
     payment_id: str
     basket_id: str | None = None
     items: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
-    total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    total: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     status: str = Field(index=True)
     shopping_id: str | None = None
     invoice_id: str | None = None

@@ -16,7 +16,7 @@ class PaymentRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     customer_id: str = Field(index=True)
-    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     status: str
     order_id: str | None = None
     version: int
@@ -30,6 +30,6 @@ class InvoiceRow(SQLModel, table=True):
     order_id: str = Field(index=True)
     customer_id: str
     payment_id: str
-    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     status: str
     version: int

@@ -58,7 +58,7 @@ class SearchOrderView(SQLModel, table=True):
     items: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
     store_ids: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
     product_ids: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
-    total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    total: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     status: str = Field(index=True)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

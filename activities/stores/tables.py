@@ -30,6 +30,6 @@ class ProductRow(SQLModel, table=True):
     name: str
     description: str
     sku: str
-    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    price: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
     removed: bool
     version: int

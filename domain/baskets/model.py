@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.money import MAX_QUANTITY
 
 
 class BasketStatus(StrEnum):
@@ -75,6 +76,8 @@ def _open(basket: Basket) -> Basket:
 def _quantity(quantity: int) -> int:
     if quantity < 1:
         raise InvalidArgument("the quantity must be at least 1")
+    if quantity > MAX_QUANTITY:
+        raise InvalidArgument(f"the quantity cannot be more than {MAX_QUANTITY}")
     return quantity
 
 
@@ -89,7 +92,7 @@ def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, qu
     items = list(basket.items)
     for index, item in enumerate(items):
         if item.product_id == product.id:
-            items[index] = item.model_copy(update={"quantity": item.quantity + quantity})
+            items[index] = item.model_copy(update={"quantity": _quantity(item.quantity + quantity)})
             break
     else:
         items.append(

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from domain.shared.errors import Conflict, InvalidArgument
+from domain.shared.money import MAX_QUANTITY
 
 
 class OrderStatus(StrEnum):
@@ -72,6 +73,8 @@ def validate_request(customer_id: str, payment_id: str, quantities: dict[str, in
             raise InvalidArgument("the product ID cannot be blank")
         if quantity < 1:
             raise InvalidArgument("the quantity must be at least 1")
+        if quantity > MAX_QUANTITY:
+            raise InvalidArgument(f"the quantity cannot be more than {MAX_QUANTITY}")
 
 
 def _move(

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.shared.errors import Conflict, InvalidArgument, NotFound
-from domain.shared.money import money
+from domain.shared.money import MAX_PAYMENT, money
 
 
 class PaymentStatus(StrEnum):
@@ -38,6 +38,8 @@ def authorize_payment(payment_id: str, customer_id: str, amount: Decimal) -> Pay
         raise InvalidArgument("the customer ID cannot be blank")
     if not amount.is_finite() or amount <= 0:
         raise InvalidArgument("the payment amount must be greater than zero")
+    if amount > MAX_PAYMENT:
+        raise InvalidArgument(f"the payment amount cannot be more than {MAX_PAYMENT}")
     return Payment(id=payment_id, customer_id=customer_id.strip(), amount=money(amount))
 
 

@@ -7,6 +7,12 @@ from pydantic import PlainSerializer
 
 CENT = Decimal("0.01")
 
+# Bounds keep every amount, and every total made of them, exact in NUMERIC(18, 2) columns: a price or
+# payment beyond them is refused as input instead of failing a projection forever later.
+MAX_PRICE = Decimal("1000000.00")
+MAX_QUANTITY = 1000
+MAX_PAYMENT = Decimal("1000000000.00")
+
 # Exact in code and in Postgres (NUMERIC); a JSON number (not a string) on the wire.
 Money = Annotated[Decimal, PlainSerializer(lambda d: float(d), return_type=float, when_used="json")]
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from domain.shared.errors import Conflict, InvalidArgument, require_text
-from domain.shared.money import money
+from domain.shared.money import MAX_PRICE, money
 
 
 class Store(BaseModel):
@@ -60,6 +60,8 @@ def _valid_price(price: Decimal) -> Decimal:
         raise InvalidArgument("the product price must be a number")
     if price < 0:
         raise InvalidArgument("the product price cannot be negative")
+    if price > MAX_PRICE:
+        raise InvalidArgument(f"the product price cannot be more than {MAX_PRICE}")
     return money(price)
 
 

@@ -49,6 +49,14 @@ from tests.integration.conftest import Shop
         ("GET", "/api/depot/shopping?status=lost", None, 400, "status: Input should be"),
         ("GET", "/api/payments/nope", None, 404, "the payment nope does not exist"),
         ("GET", "/api/ordering/nope", None, 404, "the order nope does not exist"),
+        ("POST", "/api/payments", {"customerId": "c", "amount": 1e12}, 400, "the payment amount cannot be more than"),
+        (
+            "POST",
+            "/api/ordering",
+            {"customerId": "c", "paymentId": "p", "items": [{"productId": "x", "quantity": 1001}]},
+            400,
+            "the quantity cannot be more than 1000",
+        ),
     ],
 )
 async def test_bad_input_is_answered_with_a_clear_message(
@@ -106,3 +114,33 @@ async def test_basket_rules_answer_with_the_right_status(mall: MallbotsClient, s
     with pytest.raises(ApiError) as cancelled:
         await mall.add_item(basket_id, shop.widget_id, 1)
     assert (cancelled.value.status, cancelled.value.message) == (409, "the basket is cancelled")
+
+
+async def test_amounts_beyond_the_bounds_are_refused_before_anything_is_written(
+    api: httpx.AsyncClient, mall: MallbotsClient, shop: Shop
+) -> None:
+    for price in (1e10, 1e30):
+        response = await api.post(f"/api/stores/{shop.store_id}/products", json={"name": "Huge", "price": price})
+        assert (response.status_code, response.json()["message"]) == (
+            400,
+            "the product price cannot be more than 1000000.00",
+        )
+    with pytest.raises(ApiError) as too_dear:
+        await mall.change_price(shop.widget_id, 1e30, increase=True)
+    assert too_dear.value.status == 400
+    assert (await mall.get_product(shop.widget_id))["price"] == 19.99
+    assert len(await mall.get_catalog(shop.store_id)) == 2
+
+    basket_id = await mall.start_basket(shop.customer_id)
+    await mall.add_item(basket_id, shop.widget_id, 1000)
+    with pytest.raises(ApiError) as too_many:
+        await mall.add_item(basket_id, shop.widget_id, 1)
+    assert (too_many.value.status, too_many.value.message) == (400, "the quantity cannot be more than 1000")
+
+
+async def test_an_idempotency_key_longer_than_200_characters_is_a_400(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/api/stores", json={"name": "K", "location": "L"}, headers={"Idempotency-Key": "k" * 201}
+    )
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["message"]
