@@ -11,7 +11,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.baskets import model as rules
     from domain.baskets.events import basket_event
     from domain.baskets.model import Basket, BasketStatus
-    from domain.customers.model import Customer
     from domain.ordering.model import OrderItem
     from workflows.baskets.messages import (
         BASKET_SUBSCRIBERS,
@@ -22,12 +21,10 @@ with workflow.unsafe.imports_passed_through():
         StartBasket,
     )
     from workflows.baskets.messages import TASK_QUEUE as HOME_QUEUE
-    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
-    from workflows.customers.messages import AuthorizeCustomer
+    from workflows.customers.calls import authorize_customer
     from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
     from workflows.ordering.messages import OrderWorkflowInput, order_workflow_id
     from workflows.ordering.order_workflow import OrderWorkflow
-    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
     from workflows.shared.entity import Entity
 
 
@@ -88,15 +85,7 @@ class BasketWorkflow:
         if self._entity.state is not None:
             return self._entity.state  # a repeated start is answered, not applied twice
         try:
-            # The customer must exist: asked of the customers service, which owns customers.
-            await workflow.execute_activity(
-                "authorize_customer",
-                AuthorizeCustomer(customer_id=cmd.customer_id),
-                result_type=Customer,
-                task_queue=CUSTOMERS_QUEUE,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=TRANSIENT_RETRY,
-            )
+            await authorize_customer(cmd.customer_id)  # only a known, enabled customer starts a basket
         except Exception:
             self._start_failed = True
             raise

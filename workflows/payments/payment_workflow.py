@@ -8,8 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.payments import model as rules
     from domain.payments.events import payment_event
     from domain.payments.model import Payment, PaymentStatus
-    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
-    from workflows.customers.messages import AuthorizeCustomer
+    from workflows.customers.calls import authorize_customer
     from workflows.payments.messages import (
         PAYMENT_SUBSCRIBERS,
         AuthorizePayment,
@@ -19,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         ReservePayment,
     )
     from workflows.payments.messages import TASK_QUEUE as HOME_QUEUE
-    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
     from workflows.shared.entity import Entity
 
 
@@ -65,14 +63,7 @@ class PaymentWorkflow:
         if self._entity.state is not None:
             return self._entity.state  # a repeated authorization is answered, not applied twice
         try:
-            # Only a registered, enabled customer can authorize a payment (asked of customers).
-            await workflow.execute_activity(
-                "authorize_customer",
-                AuthorizeCustomer(customer_id=cmd.customer_id),
-                task_queue=CUSTOMERS_QUEUE,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=TRANSIENT_RETRY,
-            )
+            await authorize_customer(cmd.customer_id)  # only a known, enabled customer authorizes a payment
         except Exception:
             self._start_failed = True
             raise
