@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from api.deps import ApiContext
 from api.errors import install_error_handlers
-from api.routers import baskets, customers, depot, ordering, payments, stores
+from api.routers import baskets, customers, depot, notifications, ordering, payments, search, stores
 
 ROUTERS = {
     "stores": stores.router,
@@ -20,6 +20,8 @@ ROUTERS = {
     "ordering": ordering.router,
     "depot": depot.router,
     "payments": payments.router,
+    "notifications": notifications.router,
+    "search": search.router,
 }
 
 

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 BASKETS_QUEUE = "baskets"
 PATCH_CREATED_CONCURRENTLY = "order-created-published-concurrently"
+PATCH_CANCEL_ANSWERS_SETTLED = "cancel-answers-when-settled"
 SAGA_STEPS = 5
 
 
@@ -298,7 +299,9 @@ class OrderWorkflow:
     async def cancel(self) -> Order:
         """Accepted while pending or approved; answers once the order is cancelled."""
         self._cancel_requested = True
-        await workflow.wait_condition(lambda: self._order().status in FINAL)
+        # Since the patch the answer waits until every read model shows the cancellation (read-your-writes).
+        settle = workflow.patched(PATCH_CANCEL_ANSWERS_SETTLED)
+        await workflow.wait_condition(lambda: self._order().status in FINAL and (self._entity.settled or not settle))
         order = self._order()
         if order.status is not OrderStatus.CANCELLED:
             raise ApplicationError(

@@ -87,6 +87,11 @@ class Entity(Generic[S]):
                 self._publishing = asyncio.create_task(publication)
             return new_state
 
+    @property
+    def settled(self) -> bool:
+        """No command is being applied and every event has reached its subscribers."""
+        return not self._lock.locked() and self._publishing is None
+
     async def published(self) -> None:
         """Wait until every event applied so far has reached its subscribers."""
         if self._publishing is not None:

@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="search",
     )
-    op.create_index(
-        op.f("ix_search_products_store_id"), "products", ["store_id"], unique=False, schema="search"
-    )
+    op.create_index(op.f("ix_search_products_store_id"), "products", ["store_id"], unique=False, schema="search")
     op.create_table(
         "stores",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),

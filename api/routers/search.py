@@ -1,0 +1,98 @@
+"""``/api/search/orders``: find orders by customer, time, store, product, total and status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from fastapi import APIRouter
+
+from activities.search.queries import find_orders, get_order
+from api.deps import Context
+from api.schemas import ERROR_RESPONSES, ApiModel
+from domain.ordering.model import OrderStatus
+from domain.search import Cursor, OrderFilters, decode_cursor, encode_cursor, validate_filters, validate_limit
+from domain.shared.errors import NotFound
+
+router = APIRouter(prefix="/api/search/orders", tags=["search"], responses=ERROR_RESPONSES)
+
+
+class FiltersRequest(ApiModel):
+    customer_id: str | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+    store_ids: list[str] = []
+    product_ids: list[str] = []
+    min_total: Decimal | None = None
+    max_total: Decimal | None = None
+    status: OrderStatus | None = None
+
+
+class SearchRequest(ApiModel):
+    filters: FiltersRequest = FiltersRequest()
+    next: str | None = None
+    limit: int | None = None
+
+
+class SearchItemView(ApiModel):
+    product_id: str
+    product_name: str
+    store_id: str
+    store_name: str
+    price: float
+    quantity: int
+
+
+class SearchOrderView(ApiModel):
+    id: str
+    customer_id: str
+    customer_name: str
+    items: list[SearchItemView]
+    total: float
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SearchResponse(ApiModel):
+    orders: list[SearchOrderView]
+    next: str | None
+
+
+class SearchOrderResponse(ApiModel):
+    order: SearchOrderView
+
+
+@router.post("", response_model=SearchResponse)
+async def search_orders(body: SearchRequest, ctx: Context) -> SearchResponse:
+    """Newest first; ``next`` from one answer fetches the following page (null on the last one)."""
+    f = body.filters
+    filters = validate_filters(
+        OrderFilters(
+            customer_id=f.customer_id,
+            after=f.after,
+            before=f.before,
+            store_ids=tuple(f.store_ids),
+            product_ids=tuple(f.product_ids),
+            min_total=f.min_total,
+            max_total=f.max_total,
+            status=f.status,
+        )
+    )
+    limit = validate_limit(body.limit)
+    after = decode_cursor(body.next) if body.next else None
+    rows = await find_orders(ctx.sessions("search"), filters, after, limit)
+    page = rows[:limit]
+    next_token = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_token = encode_cursor(Cursor(created_at=last["created_at"], id=last["id"]))
+    return SearchResponse(orders=[SearchOrderView.model_validate(r) for r in page], next=next_token)
+
+
+@router.get("/{order_id}", response_model=SearchOrderResponse)
+async def get_search_order(order_id: str, ctx: Context) -> SearchOrderResponse:
+    found = await get_order(ctx.sessions("search"), order_id)
+    if found is None:
+        raise NotFound(f"the order {order_id} does not exist")
+    return SearchOrderResponse(order=SearchOrderView.model_validate(found))
