@@ -35,9 +35,7 @@ class CustomersActivities:
         async with self._sessions() as session:
             row = await session.get(CustomerRow, cmd.customer_id)
         found = (
-            None
-            if row is None
-            else Customer(id=row.id, name=row.name, sms_number=row.sms_number, enabled=row.enabled)
+            None if row is None else Customer(id=row.id, name=row.name, sms_number=row.sms_number, enabled=row.enabled)
         )
         with domain_failures():
             return authorize_customer(found, cmd.customer_id)

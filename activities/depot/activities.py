@@ -62,10 +62,7 @@ class DepotActivities:
                 cmd.order_id,
                 cmd.items,
                 {s.id: DepotStore(id=s.id, name=s.name, location=s.location) for s in stores},
-                {
-                    p.id: DepotProduct(id=p.id, store_id=p.store_id, name=p.name, removed=p.removed)
-                    for p in products
-                },
+                {p.id: DepotProduct(id=p.id, store_id=p.store_id, name=p.name, removed=p.removed) for p in products},
             )
         start = start_entity(
             ShoppingListWorkflow.run,
@@ -81,17 +78,13 @@ class DepotActivities:
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         """Saga step 4: the list becomes available to bots."""
         with domain_failures():
-            await update_entity(
-                self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.initiate
-            )
+            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.initiate)
 
     @activity.defn(name="cancel_shopping_list")
     async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
         """Compensation of step 2; a list never created, or already closed, needs nothing."""
         try:
-            await update_entity(
-                self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.cancel
-            )
+            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.cancel)
         except RPCError as err:
             if not entity_is_gone(err):
                 raise

@@ -68,9 +68,9 @@ class PaymentsActivities:
     async def _final_state(self, payment_id: str) -> Payment | None:
         """A closed payment workflow still answers queries: why it cannot be used any more."""
         try:
-            result: Payment | None = await self._client.get_workflow_handle(
-                payment_workflow_id(payment_id)
-            ).query(PaymentWorkflow.get_payment)
+            result: Payment | None = await self._client.get_workflow_handle(payment_workflow_id(payment_id)).query(
+                PaymentWorkflow.get_payment
+            )
             return result
         except RPCError:
             return None
@@ -95,9 +95,7 @@ class PaymentsActivities:
     async def release_payment(self, cmd: ReleasePayment) -> None:
         """Compensation of step 3; a payment that is gone or already final has nothing left to release."""
         try:
-            await update_entity(
-                self._client, payment_workflow_id(cmd.payment_id), PaymentWorkflow.release, cmd
-            )
+            await update_entity(self._client, payment_workflow_id(cmd.payment_id), PaymentWorkflow.release, cmd)
         except RPCError as err:
             if not entity_is_gone(err):
                 raise

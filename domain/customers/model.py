@@ -29,9 +29,7 @@ def _valid_sms(sms_number: str) -> str:
 
 
 def register_customer(customer_id: str, name: str, sms_number: str) -> Customer:
-    return Customer(
-        id=customer_id, name=require_text(name, "customer name"), sms_number=_valid_sms(sms_number)
-    )
+    return Customer(id=customer_id, name=require_text(name, "customer name"), sms_number=_valid_sms(sms_number))
 
 
 def change_sms_number(customer: Customer, sms_number: str) -> Customer:

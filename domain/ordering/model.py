@@ -77,9 +77,7 @@ def validate_request(customer_id: str, payment_id: str, quantities: dict[str, in
             raise InvalidArgument(f"the quantity cannot be more than {MAX_QUANTITY}")
 
 
-def _move(
-    order: Order, allowed: tuple[OrderStatus, ...], to: OrderStatus, at: datetime, **changes: object
-) -> Order:
+def _move(order: Order, allowed: tuple[OrderStatus, ...], to: OrderStatus, at: datetime, **changes: object) -> Order:
     if order.status not in allowed:
         raise Conflict(f"the order is {order.status.value}; it cannot become {to.value}")
     return order.model_copy(update={"status": to, "updated_at": at, **changes})

@@ -65,9 +65,7 @@ def _valid_price(price: Decimal) -> Decimal:
     return money(price)
 
 
-def add_product(
-    product_id: str, store_id: str, name: str, description: str, sku: str, price: Decimal
-) -> Product:
+def add_product(product_id: str, store_id: str, name: str, description: str, sku: str, price: Decimal) -> Product:
     return Product(
         id=product_id,
         store_id=store_id,

@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="baskets",
     )
-    op.create_index(
-        op.f("ix_baskets_baskets_customer_id"), "baskets", ["customer_id"], unique=False, schema="baskets"
-    )
+    op.create_index(op.f("ix_baskets_baskets_customer_id"), "baskets", ["customer_id"], unique=False, schema="baskets")
     # ### end Alembic commands ###
 
 

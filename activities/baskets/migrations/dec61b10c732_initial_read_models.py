@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="baskets",
     )
-    op.create_index(
-        op.f("ix_baskets_products_store_id"), "products", ["store_id"], unique=False, schema="baskets"
-    )
+    op.create_index(op.f("ix_baskets_products_store_id"), "products", ["store_id"], unique=False, schema="baskets")
     op.create_table(
         "stores",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),

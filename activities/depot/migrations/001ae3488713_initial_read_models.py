@@ -31,9 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="depot",
     )
-    op.create_index(
-        op.f("ix_depot_products_store_id"), "products", ["store_id"], unique=False, schema="depot"
-    )
+    op.create_index(op.f("ix_depot_products_store_id"), "products", ["store_id"], unique=False, schema="depot")
     op.create_table(
         "stores",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),

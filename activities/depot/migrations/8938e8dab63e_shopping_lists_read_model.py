@@ -36,9 +36,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_depot_shopping_lists_order_id"), "shopping_lists", ["order_id"], unique=False, schema="depot"
     )
-    op.create_index(
-        op.f("ix_depot_shopping_lists_status"), "shopping_lists", ["status"], unique=False, schema="depot"
-    )
+    op.create_index(op.f("ix_depot_shopping_lists_status"), "shopping_lists", ["status"], unique=False, schema="depot")
     # ### end Alembic commands ###
 
 

@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="ordering",
     )
-    op.create_index(
-        op.f("ix_ordering_orders_customer_id"), "orders", ["customer_id"], unique=False, schema="ordering"
-    )
+    op.create_index(op.f("ix_ordering_orders_customer_id"), "orders", ["customer_id"], unique=False, schema="ordering")
     op.create_index(op.f("ix_ordering_orders_status"), "orders", ["status"], unique=False, schema="ordering")
     # ### end Alembic commands ###
 

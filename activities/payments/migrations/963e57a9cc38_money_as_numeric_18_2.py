@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
 
 revision: str = "963e57a9cc38"
 down_revision: str | None = "decf273689e5"

@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="payments",
     )
-    op.create_index(
-        op.f("ix_payments_invoices_order_id"), "invoices", ["order_id"], unique=False, schema="payments"
-    )
+    op.create_index(op.f("ix_payments_invoices_order_id"), "invoices", ["order_id"], unique=False, schema="payments")
     op.create_table(
         "payments",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),

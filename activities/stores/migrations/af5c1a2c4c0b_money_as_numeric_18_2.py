@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
 
 revision: str = "af5c1a2c4c0b"
 down_revision: str | None = "be55323e0b48"

@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="stores",
     )
-    op.create_index(
-        op.f("ix_stores_products_store_id"), "products", ["store_id"], unique=False, schema="stores"
-    )
+    op.create_index(op.f("ix_stores_products_store_id"), "products", ["store_id"], unique=False, schema="stores")
     op.create_table(
         "stores",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -47,9 +45,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         schema="stores",
     )
-    op.create_index(
-        op.f("ix_stores_stores_participating"), "stores", ["participating"], unique=False, schema="stores"
-    )
+    op.create_index(op.f("ix_stores_stores_participating"), "stores", ["participating"], unique=False, schema="stores")
     # ### end Alembic commands ###
 
 
