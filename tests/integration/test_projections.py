@@ -1,0 +1,436 @@
+"""Projections against the stack's real Postgres: duplicated, reordered and stale deliveries change nothing.
+
+Each projection method is called directly (they are plain async methods) with events built by the
+domain's event builders, exactly as the entity workflows build them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlmodel import SQLModel
+from temporalio.exceptions import ApplicationError
+
+from activities.baskets.projections import BasketsCacheProjections
+from activities.baskets.tables import BasketProductCache, BasketStoreCache
+from activities.customers.activities import CustomersActivities
+from activities.customers.tables import CustomerRow
+from activities.depot.projections import DepotCacheProjections
+from activities.depot.tables import DepotProductCache, DepotStoreCache
+from activities.notifications.activities import NotificationsActivities
+from activities.notifications.tables import NotificationCustomerCache
+from activities.ordering.projections import OrderingProjections
+from activities.ordering.tables import OrderRow
+from activities.search.projections import SearchCacheProjections
+from activities.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
+from activities.shared.db import SessionFactory, project
+from activities.stores.projections import StoresProjections
+from activities.stores.tables import ProductRow, StoreRow
+from domain.customers import model as customers
+from domain.customers.events import customer_event
+from domain.ordering import model as ordering
+from domain.ordering.events import order_event
+from domain.shared.events import DomainEvent
+from domain.shared.money import MAX_PRICE, MAX_QUANTITY
+from domain.stores import model as stores
+from domain.stores.events import product_event, store_event
+from mallbots import migrate
+from mallbots.stack import Stack
+from workflows.customers.messages import AuthorizeCustomer
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def at(number: int) -> datetime:
+    return T0 + timedelta(minutes=number)
+
+
+# --- event histories, built by the domain rules and the domain event builders ---------------------------
+
+
+def store_events(store_id: str) -> list[DomainEvent]:
+    created = stores.create_store(store_id, "Corner Shop", "Level 1")
+    rebranded = stores.rebrand_store(created, "Corner Store")
+    enabled = stores.enable_participation(rebranded)
+    rebranded_again = stores.rebrand_store(enabled, "The Corner")
+    disabled = stores.disable_participation(rebranded_again)
+    history = [
+        ("stores.StoreCreated", created),
+        ("stores.StoreRebranded", rebranded),
+        ("stores.StoreParticipationToggled", enabled),
+        ("stores.StoreRebranded", rebranded_again),
+        ("stores.StoreParticipationToggled", disabled),
+    ]
+    return [store_event(name, n, at(n), state) for n, (name, state) in enumerate(history, 1)]
+
+
+PRODUCTS_STORE = f"store-{uuid.uuid4()}"
+
+
+def product_events(product_id: str) -> list[DomainEvent]:
+    added = stores.add_product(product_id, PRODUCTS_STORE, "Widget", "Blue", "W-1", Decimal("10"))
+    rebranded = stores.rebrand_product(added, "Gadget", "Red")
+    raised = stores.increase_price(rebranded, Decimal("12.5"))
+    lowered = stores.decrease_price(raised, Decimal("11.25"))
+    removed = stores.remove_product(lowered)
+    history = [
+        ("stores.ProductAdded", added),
+        ("stores.ProductRebranded", rebranded),
+        ("stores.ProductPriceChanged", raised),
+        ("stores.ProductPriceChanged", lowered),
+        ("stores.ProductRemoved", removed),
+    ]
+    return [product_event(name, n, at(n), state) for n, (name, state) in enumerate(history, 1)]
+
+
+def customer_events(customer_id: str) -> list[DomainEvent]:
+    registered = customers.register_customer(customer_id, "Ada", "5550001111")
+    changed = customers.change_sms_number(registered, "+44 20 7946 0000")
+    disabled = customers.disable_customer(changed)
+    changed_again = customers.change_sms_number(disabled, "555.000.2222")
+    enabled = customers.enable_customer(changed_again)
+    history = [
+        ("customers.CustomerRegistered", registered),
+        ("customers.CustomerSmsChanged", changed),
+        ("customers.CustomerDisabled", disabled),
+        ("customers.CustomerSmsChanged", changed_again),
+        ("customers.CustomerEnabled", enabled),
+    ]
+    return [customer_event(name, n, at(n), state) for n, (name, state) in enumerate(history, 1)]
+
+
+ORDERS_CUSTOMER = f"customer-{uuid.uuid4()}"
+
+
+def order_events(order_id: str) -> list[DomainEvent]:
+    items = (
+        ordering.OrderItem(
+            product_id="p-2", store_id="s-2", store_name="B", product_name="Gadget", price=Decimal("5"), quantity=1
+        ),
+        ordering.OrderItem(
+            product_id="p-1",
+            store_id="s-1",
+            store_name="A",
+            product_name="Widget",
+            price=Decimal("19.99"),
+            quantity=3,
+        ),
+    )
+    created = ordering.Order(
+        id=order_id,
+        customer_id=ORDERS_CUSTOMER,
+        payment_id="pay-1",
+        items=items,
+        basket_id="basket-1",
+        created_at=at(1),
+        updated_at=at(1),
+    )
+    approved = ordering.approve(created, "shopping-1", at(2))
+    readied = ordering.ready(approved, "invoice-1", at(3))
+    completed = ordering.complete(readied, at(4))
+    history = [
+        ("ordering.OrderCreated", created),
+        ("ordering.OrderApproved", approved),
+        ("ordering.OrderReadied", readied),
+        ("ordering.OrderCompleted", completed),
+    ]
+    return [order_event(name, n, at(n), state) for n, (name, state) in enumerate(history, 1)]
+
+
+# --- every projection: which service's database, which object and method, which table ---------------
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    service: str
+    build: Callable[[SessionFactory], object]
+    method: str
+    table: type[SQLModel]
+    history: Callable[[str], list[DomainEvent]]
+
+    def apply(self, stack: Stack) -> Callable[[Any], Awaitable[None]]:
+        assert stack.databases is not None
+        method: Callable[[Any], Awaitable[None]] = getattr(
+            self.build(stack.databases.sessions(self.service)), self.method
+        )
+        return method
+
+
+PROJECTIONS = [
+    Projection("stores stores", "stores", StoresProjections, "apply_store_event", StoreRow, store_events),
+    Projection("stores products", "stores", StoresProjections, "apply_product_event", ProductRow, product_events),
+    Projection(
+        "baskets stores", "baskets", BasketsCacheProjections, "apply_store_event", BasketStoreCache, store_events
+    ),
+    Projection(
+        "baskets products",
+        "baskets",
+        BasketsCacheProjections,
+        "apply_product_event",
+        BasketProductCache,
+        product_events,
+    ),
+    Projection("depot stores", "depot", DepotCacheProjections, "apply_store_event", DepotStoreCache, store_events),
+    Projection(
+        "depot products", "depot", DepotCacheProjections, "apply_product_event", DepotProductCache, product_events
+    ),
+    Projection(
+        "search customers",
+        "search",
+        SearchCacheProjections,
+        "apply_customer_event",
+        SearchCustomerCache,
+        customer_events,
+    ),
+    Projection("search stores", "search", SearchCacheProjections, "apply_store_event", SearchStoreCache, store_events),
+    Projection(
+        "search products", "search", SearchCacheProjections, "apply_product_event", SearchProductCache, product_events
+    ),
+    Projection("search orders", "search", SearchCacheProjections, "apply_order_event", SearchOrderView, order_events),
+    Projection(
+        "notifications customers",
+        "notifications",
+        NotificationsActivities,
+        "apply_customer_event",
+        NotificationCustomerCache,
+        customer_events,
+    ),
+    Projection(
+        "customers customers", "customers", CustomersActivities, "apply_customer_event", CustomerRow, customer_events
+    ),
+    Projection("ordering orders", "ordering", OrderingProjections, "apply_order_event", OrderRow, order_events),
+]
+
+
+async def read_row(stack: Stack, projection: Projection, entity_id: str) -> dict[str, Any] | None:
+    assert stack.databases is not None
+    async with stack.databases.sessions(projection.service)() as session:
+        row = await session.get(projection.table, entity_id)
+        return None if row is None else row.model_dump()
+
+
+def without_id(row: dict[str, Any] | None) -> dict[str, Any]:
+    assert row is not None, "the projection wrote no row"
+    return {column: value for column, value in row.items() if column != "id"}
+
+
+def shows(row: dict[str, Any] | None, event: DomainEvent) -> bool:
+    """Does the row carry this event's number and every field its snapshot shares with the table?"""
+    assert row is not None, "the projection wrote no row"
+    snapshot = next(
+        getattr(event, field) for field in ("store", "product", "customer", "order") if hasattr(event, field)
+    )
+    for column, value in row.items():
+        if column == "version":
+            expected: Any = event.number
+        elif column == "items":
+            expected = [item.model_dump(mode="json") for item in snapshot.items]
+        elif hasattr(snapshot, column) and getattr(snapshot, column) is not None:
+            expected = getattr(snapshot, column)
+        else:
+            continue
+        if value != expected:
+            return False
+    return True
+
+
+Ordering = Callable[[list[DomainEvent]], list[DomainEvent]]
+
+ORDERINGS: dict[str, Ordering] = {
+    "twice in order": lambda events: events + events,
+    "each event twice in a row": lambda events: [e for e in events for _ in range(2)],
+    "reversed": lambda events: events[::-1],
+    "reversed twice": lambda events: events[::-1] + events[::-1],
+    "shuffled": lambda events: random.Random(7).sample(events, len(events)),
+    "shuffled three times over": lambda events: random.Random(11).sample(events * 3, len(events) * 3),
+    "the latest first, then all": lambda events: [events[-1], *events],
+}
+
+
+async def deliver(apply: Callable[[Any], Awaitable[None]], events: Sequence[DomainEvent]) -> None:
+    for event in events:
+        await apply(event)
+
+
+@pytest.mark.parametrize("projection", PROJECTIONS, ids=[p.name for p in PROJECTIONS])
+@pytest.mark.parametrize("ordering", list(ORDERINGS))
+async def test_a_projection_ends_identical_to_one_in_order_delivery_however_events_are_redelivered(
+    stack: Stack, projection: Projection, ordering: str
+) -> None:
+    apply = projection.apply(stack)
+    reference_id, subject_id = str(uuid.uuid4()), str(uuid.uuid4())
+    reference_events = projection.history(reference_id)
+    await deliver(apply, reference_events)
+    reference = await read_row(stack, projection, reference_id)
+    assert shows(reference, reference_events[-1]), reference
+
+    await deliver(apply, ORDERINGS[ordering](projection.history(subject_id)))
+
+    subject = await read_row(stack, projection, subject_id)
+    assert without_id(subject) == without_id(reference)
+
+
+@pytest.mark.parametrize("projection", PROJECTIONS, ids=[p.name for p in PROJECTIONS])
+async def test_a_projection_ends_identical_when_every_event_is_delivered_twice_concurrently(
+    stack: Stack, projection: Projection
+) -> None:
+    apply = projection.apply(stack)
+    reference_id, subject_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await deliver(apply, projection.history(reference_id))
+    events = projection.history(subject_id)
+
+    await asyncio.gather(*(apply(event) for event in random.Random(3).sample(events * 2, len(events) * 2)))
+
+    assert without_id(await read_row(stack, projection, subject_id)) == without_id(
+        await read_row(stack, projection, reference_id)
+    )
+
+
+@pytest.mark.parametrize("projection", PROJECTIONS, ids=[p.name for p in PROJECTIONS])
+async def test_a_stale_event_never_overwrites_a_newer_one(stack: Stack, projection: Projection) -> None:
+    apply = projection.apply(stack)
+    entity_id = str(uuid.uuid4())
+    events = projection.history(entity_id)
+    await apply(events[2])
+    newer = await read_row(stack, projection, entity_id)
+    assert shows(newer, events[2]), newer
+
+    for stale in (events[1], events[0], events[2]):
+        await apply(stale)
+
+    assert await read_row(stack, projection, entity_id) == newer
+    await apply(events[3])
+    latest = await read_row(stack, projection, entity_id)
+    assert latest != newer
+    assert shows(latest, events[3]), latest
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: activities/shared/db.py upsert_versioned returns bool(result.rowcount), but psycopg's rowcount is -1 "
+    "for this INSERT ... ON CONFLICT DO UPDATE WHERE, so it always answers True (changed) even for a replay",
+)
+async def test_the_guarded_upsert_reports_whether_an_event_changed_anything(stack: Stack) -> None:
+    assert stack.databases is not None
+    sessions = stack.databases.sessions("stores")
+    store_id = str(uuid.uuid4())
+
+    def values(name: str, version: int) -> dict[str, Any]:
+        return {"id": store_id, "name": name, "location": "L", "participating": False, "version": version}
+
+    assert await project(sessions, StoreRow, values("first", 1)) is True
+    assert await project(sessions, StoreRow, values("second", 2)) is True
+    assert await project(sessions, StoreRow, values("replayed", 2)) is False
+    assert await project(sessions, StoreRow, values("stale", 1)) is False
+    async with sessions() as session:
+        row = await session.get(StoreRow, store_id)
+    assert row is not None and (row.name, row.version) == ("second", 2)
+
+
+# --- the customers service's own activity: authorize a customer from its read model ---------------------
+
+
+async def test_a_registered_enabled_customer_is_authorized_from_the_read_model(stack: Stack) -> None:
+    assert stack.databases is not None
+    activities = CustomersActivities(stack.databases.sessions("customers"))
+    customer_id = str(uuid.uuid4())
+    events = customer_events(customer_id)
+    await deliver(activities.apply_customer_event, events)
+
+    authorized = await activities.authorize_customer(AuthorizeCustomer(customer_id=customer_id))
+
+    assert authorized == customers.Customer(id=customer_id, name="Ada", sms_number="555.000.2222", enabled=True)
+
+
+@pytest.mark.parametrize(
+    ("registered_events", "kind", "phrase"),
+    [(0, "NotFound", "is not registered"), (3, "Conflict", "is disabled")],
+    ids=["unknown customer", "disabled customer"],
+)
+async def test_an_unknown_or_disabled_customer_is_refused_as_a_non_retryable_business_failure(
+    stack: Stack, registered_events: int, kind: str, phrase: str
+) -> None:
+    assert stack.databases is not None
+    activities = CustomersActivities(stack.databases.sessions("customers"))
+    customer_id = str(uuid.uuid4())
+    await deliver(activities.apply_customer_event, customer_events(customer_id)[:registered_events])
+
+    with pytest.raises(ApplicationError) as caught:
+        await activities.authorize_customer(AuthorizeCustomer(customer_id=customer_id))
+
+    assert caught.value.type == kind
+    assert caught.value.non_retryable
+    assert caught.value.message == f"the customer {customer_id} {phrase}"
+
+
+# --- migrations match the tables --------------------------------------------------------------------------
+
+
+SEARCH_TOTAL_NOT_MIGRATED = pytest.mark.xfail(
+    strict=True,
+    reason="BUG: commit 3ad54c9 widened search.orders.total to NUMERIC(18, 2) in activities/search/tables.py but "
+    "added no search migration: the database keeps NUMERIC(12, 2)",
+)
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param(service, marks=SEARCH_TOTAL_NOT_MIGRATED) if service == "search" else service
+        for service in migrate.migrated_services()
+    ],
+)
+async def test_the_migrations_of_a_service_match_its_tables(stack: Stack, service: str) -> None:
+    await asyncio.to_thread(migrate.check, service, stack.database_urls[service])
+
+
+ORDER_PROJECTIONS = [p for p in PROJECTIONS if p.method == "apply_order_event"]
+
+
+@pytest.mark.parametrize(
+    "projection",
+    [
+        pytest.param(p, id=p.name, marks=SEARCH_TOTAL_NOT_MIGRATED if p.service == "search" else ())
+        for p in ORDER_PROJECTIONS
+    ],
+)
+async def test_the_largest_order_total_the_input_bounds_allow_fits_every_order_read_model(
+    stack: Stack, projection: Projection
+) -> None:
+    # Ten lines at the highest price and quantity the API accepts (domain/shared/money.py).
+    order_id = str(uuid.uuid4())
+    items = tuple(
+        ordering.OrderItem(
+            product_id=f"p-{n}",
+            store_id="s-1",
+            store_name="A",
+            product_name=f"P{n}",
+            price=MAX_PRICE,
+            quantity=MAX_QUANTITY,
+        )
+        for n in range(10)
+    )
+    order = ordering.Order(
+        id=order_id, customer_id=ORDERS_CUSTOMER, payment_id="pay-1", items=items, created_at=at(1), updated_at=at(1)
+    )
+    assert order.total == Decimal("10000000000.00")
+
+    await projection.apply(stack)(order_event("ordering.OrderCreated", 1, at(1), order))
+
+    row = await read_row(stack, projection, order_id)
+    assert row is not None and row["total"] == order.total
+
+
+def test_every_service_with_read_models_is_migrated() -> None:
+    assert set(migrate.migrated_services()) >= {"stores", "customers", "baskets", "depot", "notifications", "search"}

@@ -1,0 +1,312 @@
+"""CustomerWorkflow on the time-skipping server, projections replaced by recording fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.customers.events import CustomerEvent
+from domain.customers.model import Customer
+from workflows.customers.customer_workflow import CustomerWorkflow
+from workflows.customers.messages import (
+    CUSTOMER_SUBSCRIBERS,
+    TASK_QUEUE,
+    ChangeSmsNumber,
+    CustomerWorkflowInput,
+    RegisterCustomer,
+    customer_workflow_id,
+)
+
+CustomerHandle = WorkflowHandle[CustomerWorkflow, None]
+
+# Who must receive customers events (SPEC §3): the owner's read model, notifications, search.
+SPEC_SUBSCRIBERS = ("customers", "notifications", "search")
+# Fakes poll the spec's queues and whatever the code names, so a missing or extra subscriber shows as a
+# wrong delivery instead of an update that never completes.
+SUBSCRIBER_QUEUES = tuple(dict.fromkeys(SPEC_SUBSCRIBERS + CUSTOMER_SUBSCRIBERS))
+
+
+class RecordingProjections:
+    """A same-named fake of the customers projection: records each delivery and its task queue."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[str, CustomerEvent]] = []
+
+    @activity.defn(name="apply_customer_event")
+    async def apply_customer_event(self, event: CustomerEvent) -> None:
+        self.deliveries.append((activity.info().task_queue, event))
+
+    def on(self, queue: str, customer_id: str) -> list[CustomerEvent]:
+        found = [e for q, e in self.deliveries if q == queue and e.aggregate_id == customer_id]
+        return sorted(found, key=lambda e: e.number)
+
+    def numbers(self, customer_id: str) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for queue, event in self.deliveries:
+            if event.aggregate_id == customer_id:
+                found.setdefault(queue, []).append(event.number)
+        return {queue: sorted(numbers) for queue, numbers in found.items()}
+
+
+@dataclass
+class Harness:
+    client: Client
+    queue: str
+    projections: RecordingProjections
+    started: list[str] = field(default_factory=list)
+
+    async def start(self, continue_as_new_after: int = 1000) -> tuple[str, CustomerHandle]:
+        customer_id = str(uuid.uuid4())
+        started = await self.client.start_workflow(
+            CustomerWorkflow.run,
+            CustomerWorkflowInput(customer_id=customer_id, continue_as_new_after=continue_as_new_after),
+            id=customer_workflow_id(customer_id),
+            task_queue=self.queue,
+        )
+        self.started.append(started.id)
+        return customer_id, started
+
+    def latest(self, customer_id: str) -> CustomerHandle:
+        """The latest run, whichever it is (follows continue-as-new)."""
+        return self.client.get_workflow_handle_for(CustomerWorkflow.run, customer_workflow_id(customer_id))
+
+
+@asynccontextmanager
+async def running(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    """As deployed: the workflow on the customers queue, whose own projection runs there as a local activity;
+    the recording fake on every subscriber queue. Only this test's workers poll these queues."""
+    harness = Harness(env.client, TASK_QUEUE, RecordingProjections())
+    fakes = [harness.projections.apply_customer_event]
+    async with AsyncExitStack() as workers:
+        await workers.enter_async_context(
+            Worker(env.client, task_queue=TASK_QUEUE, workflows=[CustomerWorkflow], activities=fakes)
+        )
+        for queue in SUBSCRIBER_QUEUES:
+            if queue != TASK_QUEUE:
+                await workers.enter_async_context(Worker(env.client, task_queue=queue, activities=fakes))
+        yield harness
+
+
+@pytest.fixture
+async def harness(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    async with running(time_skipping_env) as h:
+        yield h
+    # Leave nothing running on the shared server for later tests (their workers poll the same queues).
+    for workflow_id in h.started:
+        with contextlib.suppress(RPCError):
+            await time_skipping_env.client.get_workflow_handle(workflow_id).terminate()
+
+
+async def accepted_updates(handle: WorkflowHandle[Any, Any]) -> int:
+    """How many updates this very run accepted (its own history)."""
+    history = await handle.fetch_history()
+    accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    return sum(1 for event in history.events if event.event_type == accepted)
+
+
+async def rejected(command: Awaitable[object]) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await command
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError), f"expected an ApplicationError, got {cause!r}"
+    assert cause.non_retryable
+    return cause
+
+
+def every_queue(numbers: Sequence[int]) -> dict[str, list[int]]:
+    return {queue: list(numbers) for queue in SPEC_SUBSCRIBERS}
+
+
+Command = Callable[[CustomerHandle], Awaitable[Customer]]
+
+
+def register(name: str = "Ada", sms: str = "+15551234567") -> Command:
+    return lambda h: h.execute_update(CustomerWorkflow.register, RegisterCustomer(name=name, sms_number=sms))
+
+
+def change_sms(sms: str) -> Command:
+    return lambda h: h.execute_update(CustomerWorkflow.change_sms_number, ChangeSmsNumber(sms_number=sms))
+
+
+def enable() -> Command:
+    return lambda h: h.execute_update(CustomerWorkflow.enable)
+
+
+def disable() -> Command:
+    return lambda h: h.execute_update(CustomerWorkflow.disable)
+
+
+async def test_a_registered_customer_is_published_as_event_1_to_every_subscriber(harness: Harness) -> None:
+    customer_id, handle = await harness.start()
+
+    customer = await register(name=" Ada Lovelace ", sms=" +1 555 123 4567 ")(handle)
+
+    assert customer == Customer(id=customer_id, name="Ada Lovelace", sms_number="+1 555 123 4567", enabled=True)
+    assert harness.projections.numbers(customer_id) == every_queue([1])
+    for queue in SPEC_SUBSCRIBERS:
+        [event] = harness.projections.on(queue, customer_id)
+        assert event.name == "customers.CustomerRegistered"
+        assert event.aggregate_id == customer_id
+        assert event.customer == customer
+
+
+async def test_every_customer_command_publishes_the_next_numbered_event_to_every_subscriber(
+    harness: Harness,
+) -> None:
+    customer_id, handle = await harness.start()
+
+    registered = await register()(handle)
+    changed = await change_sms("555 000 1111")(handle)
+    disabled = await disable()(handle)
+    enabled = await enable()(handle)
+
+    assert changed == registered.model_copy(update={"sms_number": "555 000 1111"})
+    assert disabled == changed.model_copy(update={"enabled": False})
+    assert enabled == changed
+    assert harness.projections.numbers(customer_id) == every_queue([1, 2, 3, 4])
+    for queue in SPEC_SUBSCRIBERS:
+        assert [(e.name, e.customer) for e in harness.projections.on(queue, customer_id)] == [
+            ("customers.CustomerRegistered", registered),
+            ("customers.CustomerSmsChanged", changed),
+            ("customers.CustomerDisabled", disabled),
+            ("customers.CustomerEnabled", enabled),
+        ]
+
+
+async def test_the_customer_query_returns_none_before_registration_and_the_state_after_each_command(
+    harness: Harness,
+) -> None:
+    _, handle = await harness.start()
+    assert await handle.query(CustomerWorkflow.get_customer) is None
+
+    registered = await register()(handle)
+    assert await handle.query(CustomerWorkflow.get_customer) == registered
+
+    disabled = await disable()(handle)
+    assert await handle.query(CustomerWorkflow.get_customer) == disabled
+    assert disabled.enabled is False
+
+
+async def test_a_repeated_registration_returns_the_same_customer_without_a_second_event(
+    harness: Harness,
+) -> None:
+    customer_id, handle = await harness.start()
+    first = await register(name="Ada", sms="5551234567")(handle)
+
+    again = await register(name="Grace", sms="5559999999")(handle)
+    invalid_again = await register(name=" ", sms="not a number")(handle)
+
+    assert again == first
+    assert invalid_again == first
+    assert harness.projections.numbers(customer_id) == every_queue([1])
+    assert await handle.query(CustomerWorkflow.get_customer) == first
+
+
+@pytest.mark.parametrize(
+    ("before", "command", "kind", "message"),
+    [
+        ([], register(name=" "), "InvalidArgument", "the customer name cannot be blank"),
+        ([], register(sms=""), "InvalidArgument", "the SMS number cannot be blank"),
+        ([], register(sms="call me"), "InvalidArgument", "the SMS number 'call me' is not a phone number"),
+        ([], change_sms("5551234567"), "NotFound", "the customer does not exist"),
+        ([], enable(), "NotFound", "the customer does not exist"),
+        ([], disable(), "NotFound", "the customer does not exist"),
+        ([register()], change_sms("  "), "InvalidArgument", "the SMS number cannot be blank"),
+        ([register()], change_sms("12"), "InvalidArgument", "the SMS number '12' is not a phone number"),
+        ([register()], enable(), "Conflict", "the customer is already enabled"),
+        ([register(), disable()], disable(), "Conflict", "the customer is already disabled"),
+        ([register(), disable(), enable()], enable(), "Conflict", "the customer is already enabled"),
+    ],
+    ids=[
+        "blank name on register",
+        "blank SMS number on register",
+        "SMS number not a phone number on register",
+        "change SMS before register",
+        "enable before register",
+        "disable before register",
+        "blank SMS number on change",
+        "SMS number not a phone number on change",
+        "enable when enabled",
+        "disable twice",
+        "enable twice",
+    ],
+)
+async def test_a_refused_customer_command_fails_with_its_error_kind_and_publishes_nothing(
+    harness: Harness, before: list[Command], command: Command, kind: str, message: str
+) -> None:
+    customer_id, handle = await harness.start()
+    for step in before:
+        await step(handle)
+    state_before = await handle.query(CustomerWorkflow.get_customer)
+    published_before = harness.projections.numbers(customer_id)
+
+    failure = await rejected(command(handle))
+
+    assert failure.type == kind
+    assert failure.message == message
+    assert harness.projections.numbers(customer_id) == published_before
+    assert await handle.query(CustomerWorkflow.get_customer) == state_before
+    # The refusal consumed no event number: the next accepted command gets the next one.
+    await (register() if state_before is None else change_sms("5550001111"))(handle)
+    assert harness.projections.numbers(customer_id) == every_queue(list(range(1, len(before) + 2)))
+
+
+async def test_two_concurrent_disables_apply_once_and_the_other_is_a_conflict(harness: Harness) -> None:
+    customer_id, handle = await harness.start()
+    await register()(handle)
+
+    results = await asyncio.gather(disable()(handle), disable()(handle), return_exceptions=True)
+
+    succeeded = [r for r in results if isinstance(r, Customer)]
+    failed = [r for r in results if isinstance(r, WorkflowUpdateFailedError)]
+    assert len(succeeded) == 1 and len(failed) == 1, results
+    assert isinstance(failed[0].cause, ApplicationError)
+    assert failed[0].cause.type == "Conflict"
+    assert harness.projections.numbers(customer_id) == every_queue([1, 2])
+
+
+async def test_a_customer_continues_as_new_carrying_its_state_and_event_number(harness: Harness) -> None:
+    customer_id, started = await harness.start(continue_as_new_after=2)
+    first_run = started.first_execution_run_id
+    latest = harness.latest(customer_id)
+
+    await register()(latest)
+    await change_sms("5550001111")(latest)
+    third = await disable()(latest)
+
+    first_handle = harness.client.get_workflow_handle(customer_workflow_id(customer_id), run_id=first_run)
+    assert (await first_handle.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    now = await latest.describe()
+    assert now.run_id != first_run
+    assert now.status == WorkflowExecutionStatus.RUNNING
+    # The first run took two commands; the third was applied by the new run, on the carried state.
+    assert await accepted_updates(first_handle) == 2
+    assert await accepted_updates(harness.client.get_workflow_handle(now.id, run_id=now.run_id)) == 1
+    assert third == Customer(id=customer_id, name="Ada", sms_number="5550001111", enabled=False)
+    assert await latest.query(CustomerWorkflow.get_customer) == third
+    assert harness.projections.numbers(customer_id) == every_queue([1, 2, 3])
+
+    fourth = await enable()(latest)
+
+    assert fourth.enabled is True
+    assert harness.projections.numbers(customer_id) == every_queue([1, 2, 3, 4])
+    assert [e.name for e in harness.projections.on("customers", customer_id)] == [
+        "customers.CustomerRegistered",
+        "customers.CustomerSmsChanged",
+        "customers.CustomerDisabled",
+        "customers.CustomerEnabled",
+    ]
