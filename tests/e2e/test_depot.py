@@ -1,0 +1,5 @@
+"""The depot journeys: `features/depot/*.feature`."""
+
+from pytest_bdd import scenarios
+
+scenarios("features/depot")
