@@ -1,0 +1,449 @@
+"""Same-named fake activities for workflow tests, the workers that serve them, and a stand-in order.
+
+``FakeActivities`` answers every activity the workflows call by name, on the task queue the real
+service serves it from. It records every attempt in order (name, argument, queue, calling workflow)
+and can be scripted per test: a business failure (a non-retryable ``ApplicationError`` typed like
+the domain error, exactly what the real activities raise), a transient failure (a plain exception,
+retried by Temporal) N times, or a gate that holds the call until the test releases it.
+
+``running_mall`` starts one worker per service task queue with the real workflow classes and these
+fakes, inside ``async with``; on the way out it terminates every workflow the test left running, so a
+later test's time skipping cannot fire their timers into its own workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio import activity, workflow
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from domain.baskets.events import BasketEvent
+from domain.customers.model import Customer
+from domain.depot.events import ShoppingListEvent
+from domain.ordering.events import OrderEvent
+from domain.ordering.model import OrderItem
+from domain.payments.events import InvoiceEvent, PaymentEvent
+from domain.payments.model import Payment, PaymentStatus
+from domain.shared.errors import DomainError, NotFound
+from workflows.baskets.basket_workflow import BasketWorkflow
+from workflows.customers.messages import AuthorizeCustomer
+from workflows.depot.messages import CreateShoppingList, ShoppingListRef
+from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
+from workflows.ordering.messages import InvoicePaid, PriceItems, ShoppingListCompleted, order_workflow_id
+from workflows.ordering.order_workflow import OrderWorkflow
+from workflows.payments.invoice_workflow import InvoiceWorkflow
+from workflows.payments.messages import CapturePayment, CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
+from workflows.payments.payment_workflow import PaymentWorkflow
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+from workflows.shared.errors import business_failure
+
+# Which activities each service's workers serve (the real composition root's split).
+ACTIVITIES_BY_QUEUE: dict[str, tuple[str, ...]] = {
+    "ordering": ("apply_order_event",),
+    "customers": ("authorize_customer",),
+    "depot": ("create_shopping_list", "initiate_shopping", "cancel_shopping_list", "apply_shopping_list_event"),
+    "payments": (
+        "confirm_payment",
+        "release_payment",
+        "capture_payment",
+        "create_invoice",
+        "cancel_invoice",
+        "apply_payment_event",
+        "apply_invoice_event",
+    ),
+    "baskets": ("price_items", "apply_basket_event"),
+    "search": ("apply_order_event",),
+    "notifications": ("apply_order_event",),
+}
+
+# The real workflow classes, each on its service's queue.
+WORKFLOWS_BY_QUEUE: dict[str, tuple[type, ...]] = {
+    "ordering": (OrderWorkflow,),
+    "baskets": (BasketWorkflow,),
+    "payments": (PaymentWorkflow, InvoiceWorkflow),
+    "depot": (ShoppingListWorkflow,),
+}
+
+STAND_IN_QUEUE = "order-stand-ins"
+WAIT_LIMIT = 30  # seconds: only turns a hang into a failure, never a pass/fail criterion
+
+
+class TransientFailure(Exception):
+    """A plain exception: Temporal retries it (what a database outage looks like to a workflow)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    arg: Any
+    queue: str
+    workflow_id: str
+    attempt: int
+
+
+@dataclass
+class Gate:
+    """Holds every call of one activity until released; ``entered`` is set when the first call arrives."""
+
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def wait_entered(self) -> None:
+        async with asyncio.timeout(WAIT_LIMIT):
+            await self.entered.wait()
+
+
+def default_customer(customer_id: str) -> Customer:
+    return Customer(id=customer_id, name="Ada Lovelace", sms_number="+15551234567")
+
+
+class FakeActivities:
+    """Every activity the workflows call, by name; records each attempt and follows the test's script."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.catalog: dict[str, OrderItem] = {}
+        self._business: dict[str, DomainError] = {}
+        self._transient: dict[str, int] = {}
+        self._gates: dict[str, tuple[Gate, Callable[[Call], bool]]] = {}
+        self.finished: list[Call] = []
+        self.in_flight = 0
+        self._changed = asyncio.Condition()
+
+    # ---- scripting -------------------------------------------------------------------------------
+
+    def fail(self, name: str, error: DomainError) -> None:
+        """Every call of ``name`` raises this domain error as a business failure (non-retryable)."""
+        self._business[name] = error
+
+    def fail_transiently(self, name: str, times: int) -> None:
+        """The next ``times`` calls of ``name`` raise a retryable exception, then it behaves again."""
+        self._transient[name] = times
+
+    def block(self, name: str, when: Callable[[Call], bool] = lambda _: True) -> Gate:
+        """Calls of ``name`` that satisfy ``when`` wait until the gate is released."""
+        gate = Gate()
+        self._gates[name] = (gate, when)
+        return gate
+
+    def block_event(self, projection: str, event_name: str, queue: str) -> Gate:
+        """Hold one event's delivery to one subscriber (the entity already holds the new state).
+
+        Hold a subscriber on another queue than the workflow's own: the home queue's projection is a
+        local activity, and holding one delays the workflow's queries and updates.
+        """
+        return self.block(projection, lambda call: call.arg.name == event_name and call.queue == queue)
+
+    def release_all(self) -> None:
+        for gate, _ in self._gates.values():
+            gate.release()
+
+    # ---- reading the record ----------------------------------------------------------------------
+
+    def calls_by(self, workflow_id: str) -> list[Call]:
+        return [c for c in self.calls if c.workflow_id == workflow_id]
+
+    def commands(self, workflow_id: str) -> list[str]:
+        """Names of every non-projection attempt made by this workflow, in order (retries repeated)."""
+        return [c.name for c in self.calls_by(workflow_id) if not c.name.startswith("apply_")]
+
+    def attempts(self, workflow_id: str, name: str) -> int:
+        return sum(1 for c in self.calls_by(workflow_id) if c.name == name)
+
+    def events(self, aggregate_id: str, queue: str) -> list[Any]:
+        """The events of one aggregate delivered to one queue, in delivery order."""
+        return [
+            c.arg
+            for c in self.calls
+            if c.name.startswith("apply_") and c.queue == queue and c.arg.aggregate_id == aggregate_id
+        ]
+
+    def event_log(self, aggregate_id: str, queue: str) -> list[tuple[str, int]]:
+        return [(e.name, e.number) for e in self.events(aggregate_id, queue)]
+
+    def has_event(self, aggregate_id: str, name: str, queues: Iterable[str] | None = None) -> bool:
+        """Delivered (to each of ``queues``, or to any queue when None)."""
+        where = {
+            c.queue
+            for c in self.calls
+            if c.name.startswith("apply_") and c.arg.aggregate_id == aggregate_id and c.arg.name == name
+        }
+        return bool(where) if queues is None else where.issuperset(queues)
+
+    def applied(self, aggregate_id: str, name: str, queue: str) -> bool:
+        """The projection on ``queue`` has finished applying this event (not merely received it)."""
+        return any(
+            c.name.startswith("apply_")
+            and c.queue == queue
+            and c.arg.aggregate_id == aggregate_id
+            and c.arg.name == name
+            for c in self.finished
+        )
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Wait (on recorded calls, not on time) until ``predicate`` holds."""
+        async with asyncio.timeout(WAIT_LIMIT), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_for_event(self, aggregate_id: str, name: str, queues: Iterable[str] | None = None) -> None:
+        await self.wait_until(lambda: self.has_event(aggregate_id, name, queues))
+
+    # ---- the common path of every fake -----------------------------------------------------------
+
+    async def _record(self, name: str, arg: Any) -> None:
+        info = activity.info()
+        call = Call(name, arg, info.task_queue, info.workflow_id or "", info.attempt)
+        async with self._changed:
+            self.calls.append(call)
+            self.in_flight += 1
+            self._changed.notify_all()
+        succeeded = False
+        try:
+            gated = self._gates.get(name)
+            if gated is not None and gated[1](call):
+                gated[0].entered.set()
+                await gated[0].released.wait()
+            if self._transient.get(name, 0) > 0:
+                self._transient[name] -= 1
+                raise TransientFailure(f"{name}: the database is down (attempt {info.attempt})")
+            error = self._business.get(name)
+            if error is not None:
+                raise business_failure(error)
+            succeeded = True
+        finally:
+            async with self._changed:
+                self.in_flight -= 1
+                if succeeded:
+                    self.finished.append(call)
+                self._changed.notify_all()
+
+    # ---- customers -------------------------------------------------------------------------------
+
+    @activity.defn(name="authorize_customer")
+    async def authorize_customer(self, cmd: AuthorizeCustomer) -> Customer:
+        await self._record("authorize_customer", cmd)
+        return default_customer(cmd.customer_id)
+
+    # ---- depot -----------------------------------------------------------------------------------
+
+    @activity.defn(name="create_shopping_list")
+    async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
+        await self._record("create_shopping_list", cmd)
+        return cmd.order_id  # one list per order, as the real activity does
+
+    @activity.defn(name="initiate_shopping")
+    async def initiate_shopping(self, ref: ShoppingListRef) -> None:
+        await self._record("initiate_shopping", ref)
+
+    @activity.defn(name="cancel_shopping_list")
+    async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
+        await self._record("cancel_shopping_list", ref)
+
+    # ---- payments --------------------------------------------------------------------------------
+
+    @activity.defn(name="confirm_payment")
+    async def confirm_payment(self, cmd: ReservePayment) -> Payment:
+        await self._record("confirm_payment", cmd)
+        return Payment(
+            id=cmd.payment_id,
+            customer_id=cmd.customer_id,
+            amount=cmd.total,
+            status=PaymentStatus.RESERVED,
+            order_id=cmd.order_id,
+        )
+
+    @activity.defn(name="release_payment")
+    async def release_payment(self, cmd: ReleasePayment) -> None:
+        await self._record("release_payment", cmd)
+
+    @activity.defn(name="capture_payment")
+    async def capture_payment(self, cmd: CapturePayment) -> Payment:
+        await self._record("capture_payment", cmd)
+        return Payment(
+            id=cmd.payment_id,
+            customer_id="someone",
+            amount=Decimal("1.00"),
+            status=PaymentStatus.CAPTURED,
+            order_id=cmd.order_id,
+        )
+
+    @activity.defn(name="create_invoice")
+    async def create_invoice(self, cmd: CreateInvoice) -> str:
+        await self._record("create_invoice", cmd)
+        return cmd.invoice_id
+
+    @activity.defn(name="cancel_invoice")
+    async def cancel_invoice(self, cmd: InvoiceRef) -> None:
+        await self._record("cancel_invoice", cmd)
+
+    # ---- baskets ---------------------------------------------------------------------------------
+
+    @activity.defn(name="price_items")
+    async def price_items(self, request: PriceItems) -> list[OrderItem]:
+        await self._record("price_items", request)
+        priced = []
+        for wanted in request.items:
+            known = self.catalog.get(wanted.product_id)
+            if known is None:
+                raise business_failure(NotFound(f"the product {wanted.product_id} does not exist"))
+            priced.append(known.model_copy(update={"quantity": wanted.quantity}))
+        return priced
+
+    # ---- projections -----------------------------------------------------------------------------
+
+    @activity.defn(name="apply_order_event")
+    async def apply_order_event(self, event: OrderEvent) -> None:
+        await self._record("apply_order_event", event)
+
+    @activity.defn(name="apply_basket_event")
+    async def apply_basket_event(self, event: BasketEvent) -> None:
+        await self._record("apply_basket_event", event)
+
+    @activity.defn(name="apply_payment_event")
+    async def apply_payment_event(self, event: PaymentEvent) -> None:
+        await self._record("apply_payment_event", event)
+
+    @activity.defn(name="apply_invoice_event")
+    async def apply_invoice_event(self, event: InvoiceEvent) -> None:
+        await self._record("apply_invoice_event", event)
+
+    @activity.defn(name="apply_shopping_list_event")
+    async def apply_shopping_list_event(self, event: ShoppingListEvent) -> None:
+        await self._record("apply_shopping_list_event", event)
+
+    def for_queue(self, queue: str) -> list[Callable[..., Any]]:
+        return [getattr(self, name) for name in ACTIVITIES_BY_QUEUE[queue]]
+
+
+# ---- a stand-in order: the target of the signals invoices and shopping lists send --------------------
+
+
+class ReceivedSignal(BaseModel):
+    name: str
+    payload: dict[str, Any]
+
+
+@workflow.defn(name="OrderStandIn")
+class OrderStandIn:
+    """Started as ``order:<id>``: records the signals an order receives and ends after the first one."""
+
+    def __init__(self) -> None:
+        self._received: list[ReceivedSignal] = []
+
+    @workflow.run
+    async def run(self) -> list[ReceivedSignal]:
+        await workflow.wait_condition(lambda: bool(self._received))
+        return self._received
+
+    @workflow.query
+    def received(self) -> list[ReceivedSignal]:
+        return self._received
+
+    @workflow.signal
+    def shopping_list_completed(self, signal: ShoppingListCompleted) -> None:
+        self._received.append(ReceivedSignal(name="shopping_list_completed", payload=signal.model_dump()))
+
+    @workflow.signal
+    def invoice_paid(self, signal: InvoicePaid) -> None:
+        self._received.append(ReceivedSignal(name="invoice_paid", payload=signal.model_dump()))
+
+
+# ---- the running mall ------------------------------------------------------------------------------
+
+
+@dataclass
+class Mall:
+    """The test's view: a client, the fakes, and the IDs of workflows to clean up."""
+
+    client: Client
+    env: WorkflowEnvironment
+    fakes: FakeActivities
+    started: set[str] = field(default_factory=set)
+
+    def track(self, workflow_id: str) -> str:
+        self.started.add(workflow_id)
+        return workflow_id
+
+    async def _terminate_leftovers(self, ids: Iterable[str]) -> None:
+        for workflow_id in sorted(ids):
+            handle = self.client.get_workflow_handle(workflow_id)
+            try:
+                if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                    # A query is answered between workflow tasks: terminating during one leaves the
+                    # time-skipping server's clock locked, and every later timer test would hang.
+                    await handle.query("__temporal_workflow_metadata")
+                    await handle.terminate(reason="test finished")
+            except RPCError:
+                pass  # never started, or already gone
+
+
+async def start_stand_in_order(mall: Mall, order_id: str) -> WorkflowHandle[OrderStandIn, list[ReceivedSignal]]:
+    """``order:<order_id>`` for a workflow that signals an order without needing a real one."""
+    return await mall.client.start_workflow(
+        OrderStandIn.run, id=mall.track(order_workflow_id(order_id)), task_queue=STAND_IN_QUEUE
+    )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def register_search_attributes(client: Client) -> None:
+    """The time-skipping server knows no custom search attributes until told (once per server)."""
+    for key in ALL_SEARCH_ATTRIBUTES:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(
+                    namespace=client.namespace, search_attributes={key.name: key.indexed_value_type}
+                )
+            )
+        except RPCError as err:
+            if "already exists" not in err.message:
+                raise
+
+
+@asynccontextmanager
+async def running_mall(env: WorkflowEnvironment) -> AsyncIterator[Mall]:
+    """One worker per service queue (real workflows, fake activities) plus the stand-in orders' worker."""
+    await register_search_attributes(env.client)
+    mall = Mall(client=env.client, env=env, fakes=FakeActivities())
+    async with AsyncExitStack() as stack:
+        for queue in ACTIVITIES_BY_QUEUE:
+            await stack.enter_async_context(
+                Worker(
+                    env.client,
+                    task_queue=queue,
+                    workflows=list(WORKFLOWS_BY_QUEUE.get(queue, ())),
+                    activities=mall.fakes.for_queue(queue),
+                )
+            )
+        await stack.enter_async_context(
+            Worker(
+                env.client,
+                task_queue=STAND_IN_QUEUE,
+                workflows=[OrderStandIn],
+                workflow_runner=UnsandboxedWorkflowRunner(),
+            )
+        )
+        try:
+            yield mall
+        finally:
+            mall.fakes.release_all()
+            # Let every activity in flight finish before its workflow is terminated.
+            await mall.fakes.wait_until(lambda: mall.fakes.in_flight == 0)
+            await mall._terminate_leftovers(mall.started | {c.workflow_id for c in mall.fakes.calls})
