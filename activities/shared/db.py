@@ -21,13 +21,15 @@ async def upsert_versioned(session: AsyncSession, table: Table, values: Mapping[
     """
     keys = [column.name for column in table.primary_key.columns]
     stmt = insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=keys,
         set_={name: stmt.excluded[name] for name in values if name not in keys},
         where=table.c.version < stmt.excluded.version,
-    )
-    result = await session.exec(stmt)
-    return bool(result.rowcount)
+    ).returning(table.c.version)
+    # RETURNING yields a row only when the insert or the guarded update happened; rowcount cannot tell
+    # (psycopg reports -1 for INSERT ... ON CONFLICT DO UPDATE WHERE).
+    result = await session.exec(upsert)
+    return result.first() is not None
 
 
 def table_of(model: type[SQLModel]) -> Table:

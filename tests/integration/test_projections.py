@@ -316,11 +316,6 @@ async def test_a_stale_event_never_overwrites_a_newer_one(stack: Stack, projecti
     assert shows(latest, events[3]), latest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: activities/shared/db.py upsert_versioned returns bool(result.rowcount), but psycopg's rowcount is -1 "
-    "for this INSERT ... ON CONFLICT DO UPDATE WHERE, so it always answers True (changed) even for a replay",
-)
 async def test_the_guarded_upsert_reports_whether_an_event_changed_anything(stack: Stack) -> None:
     assert stack.databases is not None
     sessions = stack.databases.sessions("stores")
@@ -377,19 +372,9 @@ async def test_an_unknown_or_disabled_customer_is_refused_as_a_non_retryable_bus
 # --- migrations match the tables --------------------------------------------------------------------------
 
 
-SEARCH_TOTAL_NOT_MIGRATED = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: commit 3ad54c9 widened search.orders.total to NUMERIC(18, 2) in activities/search/tables.py but "
-    "added no search migration: the database keeps NUMERIC(12, 2)",
-)
-
-
 @pytest.mark.parametrize(
     "service",
-    [
-        pytest.param(service, marks=SEARCH_TOTAL_NOT_MIGRATED) if service == "search" else service
-        for service in migrate.migrated_services()
-    ],
+    migrate.migrated_services(),
 )
 async def test_the_migrations_of_a_service_match_its_tables(stack: Stack, service: str) -> None:
     await asyncio.to_thread(migrate.check, service, stack.database_urls[service])
@@ -400,10 +385,8 @@ ORDER_PROJECTIONS = [p for p in PROJECTIONS if p.method == "apply_order_event"]
 
 @pytest.mark.parametrize(
     "projection",
-    [
-        pytest.param(p, id=p.name, marks=SEARCH_TOTAL_NOT_MIGRATED if p.service == "search" else ())
-        for p in ORDER_PROJECTIONS
-    ],
+    ORDER_PROJECTIONS,
+    ids=[p.name for p in ORDER_PROJECTIONS],
 )
 async def test_the_largest_order_total_the_input_bounds_allow_fits_every_order_read_model(
     stack: Stack, projection: Projection
