@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.shared.errors import Conflict, InvalidArgument, NotFound
-from domain.shared.money import MAX_PAYMENT, money
+from domain.shared.money import MAX_PAYMENT, cents
 
 
 class PaymentStatus(StrEnum):
@@ -40,7 +40,7 @@ def authorize_payment(payment_id: str, customer_id: str, amount: Decimal) -> Pay
         raise InvalidArgument("the payment amount must be greater than zero")
     if amount > MAX_PAYMENT:
         raise InvalidArgument(f"the payment amount cannot be more than {MAX_PAYMENT}")
-    return Payment(id=payment_id, customer_id=customer_id.strip(), amount=money(amount))
+    return Payment(id=payment_id, customer_id=customer_id.strip(), amount=cents(amount, "payment amount"))
 
 
 def reserve_payment(

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import PlainSerializer
 
+from domain.shared.errors import InvalidArgument
+
 CENT = Decimal("0.01")
 
 # Bounds keep every amount, and every total made of them, exact in NUMERIC(18, 2) columns: a price or
@@ -19,3 +21,11 @@ Money = Annotated[Decimal, PlainSerializer(lambda d: float(d), return_type=float
 
 def money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT)
+
+
+def cents(value: Decimal, what: str) -> Decimal:
+    """``value`` in whole cents, or refused: rounding a price or a payment would change what was asked."""
+    exact = value.quantize(CENT)
+    if exact != value:
+        raise InvalidArgument(f"the {what} cannot have fractions of a cent")
+    return exact

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from domain.shared.errors import Conflict, InvalidArgument, require_text
-from domain.shared.money import MAX_PRICE, money
+from domain.shared.money import MAX_PRICE, cents
 
 
 class Store(BaseModel):
@@ -62,7 +62,7 @@ def _valid_price(price: Decimal) -> Decimal:
         raise InvalidArgument("the product price cannot be negative")
     if price > MAX_PRICE:
         raise InvalidArgument(f"the product price cannot be more than {MAX_PRICE}")
-    return money(price)
+    return cents(price, "product price")
 
 
 def add_product(product_id: str, store_id: str, name: str, description: str, sku: str, price: Decimal) -> Product:

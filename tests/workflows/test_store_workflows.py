@@ -411,7 +411,7 @@ async def test_every_product_command_publishes_the_next_event_and_the_workflow_e
 
     added = await handle.execute_update(ProductWorkflow.add, add(price="10"))
     rebranded = await handle.execute_update(ProductWorkflow.rebrand, RebrandProduct(name="Gadget", description="G"))
-    raised = await handle.execute_update(ProductWorkflow.increase_price, ChangePrice(price=Decimal("12.345")))
+    raised = await handle.execute_update(ProductWorkflow.increase_price, ChangePrice(price=Decimal("12.34")))
     lowered = await handle.execute_update(ProductWorkflow.decrease_price, ChangePrice(price=Decimal("11")))
     removed = await handle.execute_update(ProductWorkflow.remove)
 

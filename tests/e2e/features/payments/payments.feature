@@ -20,9 +20,6 @@ Feature: Customers authorize payments and pay the invoices of their ready orders
       | 0.00   |
       | -5.00  |
 
-  # Known bug: the amount is checked, then rounded to cents (domain/payments/model.py authorize_payment with
-  # domain/shared/money.py money), so 0.001 is authorized as a payment of 0.00.
-  @bug_fractions_of_a_cent_are_rounded
   Scenario: A payment in fractions of a cent is refused, not rounded
     When the customer authorizes a payment of 0.001
     Then the request is refused with 400 mentioning "payment amount"

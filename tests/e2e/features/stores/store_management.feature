@@ -34,9 +34,6 @@ Feature: A store owner runs a store in the mall
       | Widget  | -0.01      | the product price cannot be negative               |
       | Widget  | 1000000.01 | the product price cannot be more than 1000000.00   |
 
-  # Known bug: prices are rounded to cents instead of refused (domain/stores/model.py _valid_price): 19.999 is
-  # listed at 20.00, and an increase from 10.00 to 10.001 is refused as "not higher than 10.00".
-  @bug_fractions_of_a_cent_are_rounded
   Scenario: A price in fractions of a cent is refused, not rounded
     Given a store "Waldorf"
     When the store owner adds "Widget" at 19.999 to the catalogue of "Waldorf"
