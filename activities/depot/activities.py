@@ -61,7 +61,10 @@ class DepotActivities:
                 list_id,
                 cmd.order_id,
                 cmd.items,
-                {s.id: DepotStore(id=s.id, name=s.name, location=s.location) for s in stores},
+                {
+                    s.id: DepotStore(id=s.id, name=s.name, location=s.location, participating=s.participating)
+                    for s in stores
+                },
                 {p.id: DepotProduct(id=p.id, store_id=p.store_id, name=p.name, removed=p.removed) for p in products},
             )
         start = start_entity(

@@ -17,7 +17,13 @@ class DepotCacheProjections:
         await project(
             self._sessions,
             DepotStoreCache,
-            {"id": store.id, "name": store.name, "location": store.location, "version": event.number},
+            {
+                "id": store.id,
+                "name": store.name,
+                "location": store.location,
+                "participating": store.participating,
+                "version": event.number,
+            },
         )
 
     @activity.defn(name="apply_product_event")

@@ -1,4 +1,4 @@
-"""Depot's copies of stores (name, location) and products (name), schema ``depot``."""
+"""Depot's copies of stores (name, location, participation) and products (name), schema ``depot``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class DepotStoreCache(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
     location: str
+    participating: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
     version: int
 
 

@@ -23,6 +23,7 @@ class DepotStore(BaseModel):
     id: str
     name: str
     location: str
+    participating: bool
 
 
 class DepotProduct(BaseModel):
@@ -86,8 +87,12 @@ def create_shopping_list(
             raise NotFound(f"the product {line.product_id} does not exist")
         if line.store_id != product.store_id:
             raise InvalidArgument(f"the product {line.product_id} is not sold by store {line.store_id}")
-        if product.store_id not in stores:
+        store = stores.get(product.store_id)
+        if store is None:
             raise NotFound(f"the store {product.store_id} does not exist")
+        if not store.participating:
+            # A basket keeps what was added while the store took part; the bots only shop in the mall.
+            raise Conflict(f"the store {store.name} is not participating in the mall")
         grouped.setdefault(product.store_id, []).append(
             ListItem(product_id=product.id, product_name=product.name, quantity=line.quantity)
         )

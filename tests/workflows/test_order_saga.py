@@ -19,8 +19,6 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, Workflo
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.baskets import model as basket_rules
-from domain.baskets.model import Basket, CatalogProduct
 from domain.customers import model as customer_rules
 from domain.customers.model import Customer
 from domain.depot import model as depot_rules
@@ -89,10 +87,6 @@ def reserving(payment: Payment | None) -> Callable[[], object]:
 
 
 APPLE_OF_STORE_B = DepotProduct(id="apple", store_id="store-b", name="Apple")
-NOT_PARTICIPATING = CatalogProduct(
-    id="apple", store_id="store-b", store_name="Store store-b", name="Apple", price=Decimal("2.50"),
-    store_participating=False,
-)  # fmt: skip
 
 BUSINESS_FAILURES = [
     pytest.param(
@@ -128,7 +122,7 @@ BUSINESS_FAILURES = [
                 "l",
                 "o",
                 [Wanted(product_id="apple", store_id="store-b", quantity=1)],
-                {"store-a": DepotStore(id="store-a", name="A", location="1st floor")},
+                {"store-a": DepotStore(id="store-a", name="A", location="1st floor", participating=True)},
                 {"apple": APPLE_OF_STORE_B},
             )
         ),
@@ -137,7 +131,15 @@ BUSINESS_FAILURES = [
     ),
     pytest.param(
         "create_shopping_list",
-        refusal(lambda: basket_rules.add_item(Basket(id="b", customer_id=CUSTOMER), NOT_PARTICIPATING, "apple", 1)),
+        refusal(
+            lambda: depot_rules.create_shopping_list(
+                "l",
+                "o",
+                [Wanted(product_id="apple", store_id="store-b", quantity=1)],
+                {"store-b": DepotStore(id="store-b", name="B", location="2nd floor", participating=False)},
+                {"apple": APPLE_OF_STORE_B},
+            )
+        ),
         ["cancel_shopping_list"],
         id="store not participating",
     ),

@@ -108,9 +108,6 @@ Feature: An order goes from checkout to completion, or is turned down and undone
     Then the order is rejected because "the product {Widget.id} does not exist"
     And the payment is authorized
 
-  # Known bug: checkout re-checks nothing of the store, and the saga only checks participation when it prices a
-  # direct order (activities/baskets/activities.py price_items); a basket order goes through to the bots.
-  @bug_basket_order_ignores_store_withdrawal
   Scenario: A basket item whose store left the mall since is turned down at checkout
     Given the customer has a basket with 1 "Widget"
     And the store owner has withdrawn "Waldorf" from the mall
