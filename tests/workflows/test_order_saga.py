@@ -561,11 +561,6 @@ async def test_cancelling_an_approved_order_undoes_invoice_payment_and_shopping_
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (APPROVED, 2), (CANCELLED, 3))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a cancel accepted while approved is ignored once the shopping list has completed: "
-    "_fulfil opens the invoice and readies the order instead of cancelling it",
-)
 async def test_a_cancel_accepted_while_the_invoice_of_an_approved_order_is_being_opened_cancels_the_order(
     mall: Mall,
 ) -> None:

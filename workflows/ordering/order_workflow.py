@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
 BASKETS_QUEUE = "baskets"
 PATCH_CREATED_CONCURRENTLY = "order-created-published-concurrently"
 PATCH_CANCEL_ANSWERS_SETTLED = "cancel-answers-when-settled"
+PATCH_CANCEL_WHILE_INVOICING = "cancel-accepted-while-invoicing"
 SAGA_STEPS = 5
 
 
@@ -189,14 +190,7 @@ class OrderWorkflow:
         self._details("waiting for the shopping list to be completed")
         await workflow.wait_condition(lambda: self._shopping_completed or self._cancel_requested)
         if self._cancel_requested:
-            await self._compensate(
-                [
-                    ("cancel shopping list", self._cancel_shopping_list),
-                    ("release payment", self._release_payment),
-                    ("cancel invoice", self._cancel_invoice),
-                ]
-            )
-            await self._cancel()
+            await self._cancel_approved()
             return
         order = self._order()
         self._details("opening the invoice")
@@ -212,6 +206,11 @@ class OrderWorkflow:
             PAYMENTS_QUEUE,
             str,
         )
+        # The order was still approved while its invoice was being opened, so a cancel could be accepted
+        # then; it is honoured. (Checked only when one was, so older orders replay as they ran.)
+        if self._cancel_requested and workflow.patched(PATCH_CANCEL_WHILE_INVOICING):
+            await self._cancel_approved()
+            return
         await self._entity.apply(
             "ordering.OrderReadied", lambda: rules.ready(self._order(), invoice_id, workflow.now())
         )
@@ -223,6 +222,17 @@ class OrderWorkflow:
         self._details("completed")
 
     # ---- steps, compensations, endings ---------------------------------------------------------
+
+    async def _cancel_approved(self) -> None:
+        """Undo everything an approved order holds (each undo is a no-op for what does not exist yet)."""
+        await self._compensate(
+            [
+                ("cancel shopping list", self._cancel_shopping_list),
+                ("release payment", self._release_payment),
+                ("cancel invoice", self._cancel_invoice),
+            ]
+        )
+        await self._cancel()
 
     async def _step(
         self, number: int, title: str, activity: str, arg: Any, queue: str, result_type: type | None = None
