@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mallbots.client import ApiError, MallbotsClient
+from mallbots.client import ApiError, Json, MallbotsClient
 from tests.integration.conftest import Shop, open_shop
 
 ORDERS = 52
@@ -30,8 +31,8 @@ async def _approved_orders(mall: MallbotsClient, shop: Shop, count: int) -> list
     return ids
 
 
-async def _all_pages(mall: MallbotsClient, filters: dict[str, object], limit: int) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
+async def _all_pages(mall: MallbotsClient, filters: Mapping[str, object], limit: int) -> list[Json]:
+    found: list[Json] = []
     token: str | None = None
     while True:
         page = await mall.search_orders(filters, next=token, limit=limit)

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
@@ -409,7 +410,8 @@ async def register_search_attributes(client: Client) -> None:
         try:
             await client.operator_service.add_search_attributes(
                 AddSearchAttributesRequest(
-                    namespace=client.namespace, search_attributes={key.name: key.indexed_value_type}
+                    namespace=client.namespace,
+                    search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type.value)},
                 )
             )
         except RPCError as err:

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fakes import Mall, new_id, running_mall
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -23,6 +22,7 @@ from domain.customers import model as customer_rules
 from domain.ordering.events import OrderEvent
 from domain.ordering.model import OrderItem, OrderStatus
 from domain.shared.errors import DomainError, ErrorKind
+from tests.workflows.fakes import Mall, new_id, running_mall
 from workflows.baskets.basket_workflow import BasketWorkflow
 from workflows.baskets.messages import (
     AddItem,
@@ -383,7 +383,7 @@ async def test_cancelling_an_open_basket_publishes_basket_cancelled_and_ends_the
     assert basket.events() == [(STARTED, 1), (ADDED, 2), (CANCELLED, 3)]
 
 
-CLOSING = {
+CLOSING: dict[str, tuple[str, Callable[[WorkflowHandle[Any, Any]], Awaitable[object]]]] = {
     "checked out": (CHECKED_OUT, lambda h: h.execute_update(BasketWorkflow.checkout, Checkout(payment_id="p"))),
     "cancelled": (CANCELLED, lambda h: h.execute_update(BasketWorkflow.cancel)),
 }
@@ -418,6 +418,7 @@ async def test_every_command_on_a_closed_basket_is_refused_with_conflict(mall: M
     held.release()
 
     closed = await closing
+    assert isinstance(closed, Basket)
     assert await basket.handle.result() == closed
     assert [(i.product_id, i.quantity) for i in closed.items] == [("apple", 1)]
     assert basket.events() == [(STARTED, 1), (ADDED, 2), (event_name, 3)]

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fakes import Mall, new_id, running_mall
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
@@ -28,6 +27,7 @@ from domain.ordering.model import Order, OrderItem, OrderStatus
 from domain.payments import model as payment_rules
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, ErrorKind
+from tests.workflows.fakes import Mall, new_id, running_mall
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.depot.messages import CreateShoppingList, ShoppingListRef
 from workflows.ordering.messages import (

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from fakes import Gate, Mall, ReceivedSignal, new_id, running_mall, start_stand_in_order
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -21,6 +20,7 @@ from domain.depot.model import ListItem, ShoppingList, ShoppingListStatus, Stop
 from domain.payments.invoice import Invoice, InvoiceStatus
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import ErrorKind, NotFound
+from tests.workflows.fakes import Gate, Mall, ReceivedSignal, new_id, running_mall, start_stand_in_order
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.depot.messages import AssignBot, ShoppingListWorkflowInput, shopping_list_workflow_id
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
