@@ -50,9 +50,7 @@ async def test_a_checkout_is_approved_and_every_read_model_shows_it(
     assert order["status"] == "approved", order
     assert Decimal(str(order["total"])) == Decimal("99.95")
     assert order["shoppingId"] == order_id
-    assert [(i["productId"], i["quantity"], i["price"]) for i in order["items"]] == [
-        (shop.widget_id, 5, 19.99)
-    ]
+    assert [(i["productId"], i["quantity"], i["price"]) for i in order["items"]] == [(shop.widget_id, 5, 19.99)]
     assert (await mall.get_basket(order_id))["status"] == "checked_out"
     payment = await mall.get_payment(payment_id)
     assert (payment["status"], payment["orderId"]) == ("reserved", order_id)
@@ -117,9 +115,7 @@ async def test_an_order_goes_all_the_way_to_completed(stack: Stack, mall: Mallbo
 
     await mall.pay_invoice(order_id)
     completed = await mall.wait_for_order(order_id, {"completed"})
-    print(
-        f"checkout → completed through the API (bot and payment included): {time.perf_counter() - started:.3f}s"
-    )
+    print(f"checkout → completed through the API (bot and payment included): {time.perf_counter() - started:.3f}s")
 
     assert completed["status"] == "completed"
     assert (await mall.get_payment(payment_id))["status"] == "captured"
