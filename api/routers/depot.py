@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,6 +11,7 @@ from sqlmodel import select
 from activities.depot.tables import ShoppingListRow
 from api.deps import Context, update
 from api.schemas import ERROR_RESPONSES, ApiModel
+from domain.depot import model as rules
 from domain.depot.model import ShoppingList, ShoppingListStatus
 from domain.shared.errors import Conflict, NotFound
 from workflows.depot.messages import AssignBot, shopping_list_workflow_id
@@ -78,9 +80,14 @@ async def _row(ctx: Context, list_id: str) -> ShoppingListRow:
     return row
 
 
-async def _command(ctx: Context, list_id: str, command: Any, arg: object = None) -> ShoppingListResponse:
+async def _command(
+    ctx: Context, list_id: str, command: Any, rule: Callable[[ShoppingList], object], arg: object = None
+) -> ShoppingListResponse:
     async def closed() -> None:
+        # The list's workflow has ended: the domain rule, shown the final state from the read model,
+        # refuses with the same message the running workflow's validator gives.
         row = await _row(ctx, list_id)
+        rule(ShoppingList.model_validate(row, from_attributes=True))
         raise Conflict(f"the shopping list is already {row.status}")
 
     handle = ctx.client.get_workflow_handle(shopping_list_workflow_id(list_id))
@@ -90,10 +97,16 @@ async def _command(ctx: Context, list_id: str, command: Any, arg: object = None)
 
 @router.put("/{list_id}/assign", response_model=ShoppingListResponse)
 async def assign_bot(list_id: str, body: AssignRequest, ctx: Context) -> ShoppingListResponse:
-    return await _command(ctx, list_id, ShoppingListWorkflow.assign, AssignBot(bot_id=body.bot_id))
+    return await _command(
+        ctx,
+        list_id,
+        ShoppingListWorkflow.assign,
+        lambda shopping_list: rules.assign(shopping_list, body.bot_id),
+        AssignBot(bot_id=body.bot_id),
+    )
 
 
 @router.put("/{list_id}/complete", response_model=ShoppingListResponse)
 async def complete_shopping_list(list_id: str, ctx: Context) -> ShoppingListResponse:
     """Completing the list makes the order ``ready`` and opens its invoice."""
-    return await _command(ctx, list_id, ShoppingListWorkflow.complete)
+    return await _command(ctx, list_id, ShoppingListWorkflow.complete, rules.complete)

@@ -35,7 +35,7 @@ Feature: Bots pick the shopping lists of approved orders
   Scenario Outline: A list that is <state> cannot be taken
     Given the shopping list is <state>
     When bot "bot-9" takes the shopping list
-    Then the request is refused with 409 mentioning "<state>"
+    Then the request is refused with 409 "the shopping list is <state>; only an available list can be assigned"
     And the shopping list is <state>
 
     Examples:
