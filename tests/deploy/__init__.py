@@ -1,0 +1,1 @@
+"""Offline checks of the deployment artifacts: Dockerfile, docker-compose.yml, the Helm chart."""

