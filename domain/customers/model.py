@@ -10,6 +10,8 @@ from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_te
 
 # Digits with an optional leading +, spaces, dashes, dots or parentheses between them.
 _SMS = re.compile(r"^\+?[0-9][0-9 ().-]{4,30}$")
+MIN_SMS_DIGITS = 5
+MAX_SMS_DIGITS = 15
 
 
 class Customer(BaseModel):
@@ -23,7 +25,9 @@ class Customer(BaseModel):
 
 def _valid_sms(sms_number: str) -> str:
     sms = require_text(sms_number, "SMS number")
-    if not _SMS.match(sms):
+    digits = sum(c.isdigit() for c in sms)
+    # Punctuation is for people; what a gateway dials is the digits, 5 to 15 of them (E.164's maximum).
+    if not _SMS.match(sms) or not MIN_SMS_DIGITS <= digits <= MAX_SMS_DIGITS:
         raise InvalidArgument(f"the SMS number {sms!r} is not a phone number")
     return sms
 

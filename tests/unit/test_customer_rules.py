@@ -19,8 +19,9 @@ VALID_SMS = [
     "+1 (555) 123-4567",
     "555.123.4567",
     "555)123(4567",
-    "12345",  # the shortest accepted: a digit and four more characters
-    "1" + "2" * 30,  # the longest accepted: a digit and thirty more characters
+    "12345",  # the fewest digits accepted: five
+    "1" + "2" * 14,  # the most digits accepted: fifteen (E.164)
+    "+1 (555) 123 - 4567 . 89",  # punctuation does not count
 ]
 
 INVALID_SMS = [
@@ -32,7 +33,10 @@ INVALID_SMS = [
     "++15551234567",
     "(555) 123-4567",  # must start with a digit (after an optional +)
     "-5551234567",
-    "1" + "2" * 31,  # too long
+    "1" + "2" * 15,  # sixteen digits: too many
+    "1" + " " * 30,  # too long
+    "1----",  # one digit
+    "12 . - ( ) 3",  # three digits
     "555 123 4567 ext 9",
     "5551234567\x00",
 ]

@@ -4,7 +4,7 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -64,9 +64,7 @@ class BasketWorkflow:
                 )
             except TimeoutError:
                 if self._open():  # abandoned: a durable timer, so it survives restarts
-                    await self._entity.apply(
-                        "baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current())
-                    )
+                    await self._expire()
                 break
             if self._open() and self._entity.should_continue_as_new(input.continue_as_new_after):
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -75,6 +73,15 @@ class BasketWorkflow:
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._entity.state
+
+    async def _expire(self) -> None:
+        try:
+            await self._entity.apply("baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current()))
+        except ApplicationError:
+            # A checkout or cancel accepted in the same moment held the lock and closed the basket first:
+            # it wins, and the expiry has nothing left to do.
+            if self._open():
+                raise
 
     def _open(self) -> bool:
         state = self._entity.state
