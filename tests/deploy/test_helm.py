@@ -1,0 +1,363 @@
+"""The Helm chart, linted and rendered offline, its manifests validated against a pinned Kubernetes version.
+
+Helm is the real Helm v4 SDK (PyPI ``helm-python-sdk`` binds its shared library: no ``helm`` binary, no
+cluster); the Kubernetes JSON schemas ship inside PyPI ``kubernetes-validate`` (1.25 … 1.37), so nothing
+is downloaded. The rendered manifests are then held against the code: the CLI, Settings, the service
+registry, the API's routes, the search attributes and the Dockerfile's user.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml  # type: ignore[import-untyped, unused-ignore]  # no stubs in the venv
+
+from tests.deploy.conftest import (
+    REPO,
+    api_get_routes,
+    parse_cli,
+    registered_services,
+    services_of,
+    unknown_settings,
+)
+
+CHART = REPO / "deploy" / "helm" / "mallbots"
+KUBERNETES = "1.33.0"  # the oldest version we promise in the README; the chart's kubeVersion allows >= 1.27
+RELEASE, NAMESPACE = "shop", "mall"
+
+Manifest = dict[str, Any]
+
+EVERYTHING: dict[str, Any] = {
+    "image": {"repository": "registry.example.com/team/mallbots", "tag": "1.2.3"},
+    "imagePullSecrets": [{"name": "registry"}],
+    "serviceAccountName": "mallbots",
+    "database": {"url": "postgresql+psycopg://u:p@db:5432/mall", "serviceUrlKeys": {"ordering": "ordering-url"}},
+    "otlpEndpoint": "http://otel-collector.observability:4318",
+    "env": {"MALLBOTS_BASKET_TTL": "PT12H", "MALLBOTS_CONTINUE_AS_NEW_AFTER": 500},
+    "temporal": {"registerSearchAttributes": {"enabled": True}},
+    "api": {"services": ["stores", "customers"], "autoscaling": {"enabled": True}},
+    "workers": {
+        "defaults": {"autoscaling": {"enabled": True}},
+        "services": {"ordering": {"autoscaling": {"maxReplicas": 12}, "resources": {"limits": {"memory": "1Gi"}}}},
+    },
+    "ingress": {
+        "enabled": True,
+        "className": "nginx",
+        "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},
+        "tls": [{"secretName": "mallbots-tls", "hosts": ["mallbots.example.com"]}],
+    },
+}
+SCENARIOS = {"defaults": {}, "everything": EVERYTHING}
+
+
+class StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
+    """Refuses duplicate keys, which YAML parsers (and the API server's) would silently collapse."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = sorted({str(k) for k in keys if keys.count(k) > 1})
+        assert not duplicates, f"duplicate keys {duplicates} {node.start_mark}"
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+def render(values: dict[str, Any] | None = None, release: str = RELEASE) -> list[Manifest]:
+    with helm.Chart.load(CHART) as chart:
+        rendered = chart.render(values=values, name=release, namespace=NAMESPACE, is_install=True)
+    manifests = []
+    for template, text in sorted(rendered.items()):
+        if not template.endswith((".yaml", ".yml")):
+            continue  # NOTES.txt
+        for doc in yaml.load_all(text, Loader=StrictLoader):
+            if doc:
+                doc.setdefault("metadata", {}).setdefault("annotations", {})["test/template"] = template
+                manifests.append(doc)
+    return manifests
+
+
+@pytest.fixture(scope="module", params=list(SCENARIOS))
+def scenario(request: pytest.FixtureRequest) -> list[Manifest]:
+    return render(SCENARIOS[request.param])
+
+
+@pytest.fixture(scope="module")
+def defaults() -> list[Manifest]:
+    return render()
+
+
+@pytest.fixture(scope="module")
+def everything() -> list[Manifest]:
+    return render(EVERYTHING)
+
+
+def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] == kind]
+
+
+def named(manifests: list[Manifest], kind: str, name: str) -> Manifest:
+    found = [m for m in of_kind(manifests, kind) if m["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} rendered"
+    return found[0]
+
+
+def component(manifests: list[Manifest], kind: str, value: str) -> list[Manifest]:
+    return [m for m in of_kind(manifests, kind) if m["metadata"]["labels"].get("app.kubernetes.io/component") == value]
+
+
+def pod_spec(workload: Manifest) -> dict[str, Any]:
+    spec: dict[str, Any] = workload["spec"]["template"]["spec"]
+    return spec
+
+
+def containers(manifests: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    for workload in manifests:
+        if workload["kind"] in ("Deployment", "Job"):
+            for container in pod_spec(workload)["containers"]:
+                yield workload, container
+
+
+def mallbots_containers(manifests: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    for workload, container in containers(manifests):
+        if container.get("command") == ["mallbots"]:
+            yield workload, container
+
+
+def env_names(container: dict[str, Any]) -> list[str]:
+    return [variable["name"] for variable in container.get("env", [])]
+
+
+# ------------------------------------------------------------------------------------------------ chart
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_helm_lint_passes_strictly(name: str) -> None:
+    report = helm.lint(CHART, SCENARIOS[name], strict=True, kube_version=f"v{KUBERNETES}")
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert not report["errors"] and not problems, report
+
+
+def test_every_rendered_manifest_is_valid_kubernetes(scenario: list[Manifest]) -> None:
+    assert scenario
+    for manifest in scenario:
+        name = f"{manifest['kind']}/{manifest['metadata']['name']}"
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            raise AssertionError(f"{name} is not valid Kubernetes {KUBERNETES}: {err.message} at {err.path}") from err
+
+
+def test_every_object_name_is_a_dns_label_even_for_the_longest_release_name() -> None:
+    longest = "r" * 53  # Helm's limit on release names
+    for manifest in render(EVERYTHING, release=longest):
+        name = manifest["metadata"]["name"]
+        assert len(name) <= 63 and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), name
+
+
+def test_the_app_version_is_the_package_version() -> None:
+    with helm.Chart.load(CHART) as chart:
+        app_version = chart.metadata["appVersion"]
+    assert app_version == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_without_a_database_the_chart_refuses_to_render() -> None:
+    with pytest.raises(helm.HelmError, match=r"database\.url"):
+        render({"database": {"url": "", "existingSecret": ""}})
+
+
+# ------------------------------------------------------------------------------------------------ commands
+
+
+def test_each_registered_service_has_a_worker_deployment_running_it(scenario: list[Manifest]) -> None:
+    served: dict[str, list[str]] = {}
+    for deployment in component(scenario, "Deployment", "worker"):
+        (container,) = pod_spec(deployment)["containers"]
+        assert container["command"] == ["mallbots"]
+        assert container["args"][0] == "worker"
+        served[deployment["metadata"]["name"]] = services_of(container["args"])
+    assert all(len(s) == 1 for s in served.values()), f"a per-service Deployment serves several: {served}"
+    assert sorted(s[0] for s in served.values()) == sorted(registered_services())
+    for name, (service,) in served.items():
+        assert name.endswith(f"-worker-{service}")
+
+
+def test_every_container_of_our_image_runs_a_command_the_cli_accepts(scenario: list[Manifest]) -> None:
+    roles = set()
+    for workload, container in mallbots_containers(scenario):
+        parse_cli(container["args"])
+        roles.add(container["args"][0])
+        assert container["image"].rpartition(":")[2], f"{workload['metadata']['name']} has an untagged image"
+    assert roles == {"worker", "api", "migrate"}
+
+
+def test_the_api_serves_the_services_it_is_given(everything: list[Manifest]) -> None:
+    (api,) = component(everything, "Deployment", "api")
+    (container,) = pod_spec(api)["containers"]
+    assert services_of(container["args"]) == EVERYTHING["api"]["services"]
+
+
+def test_a_service_override_applies_to_that_worker_only() -> None:
+    manifests = render({"workers": {"services": {"ordering": {"replicas": 3}, "search": {"enabled": False}}}})
+    replicas = {
+        d["metadata"]["labels"]["mallbots.io/service"]: d["spec"]["replicas"]
+        for d in component(manifests, "Deployment", "worker")
+    }
+    assert "search" not in replicas
+    assert replicas.pop("ordering") == 3
+    assert set(replicas.values()) == {1}
+
+
+# ------------------------------------------------------------------------------------------------ probes
+
+
+def test_api_probes_ask_routes_the_app_serves_on_the_port_it_listens_on(scenario: list[Manifest]) -> None:
+    routes = api_get_routes()
+    (api,) = component(scenario, "Deployment", "api")
+    (container,) = pod_spec(api)["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    variables = {v["name"]: v.get("value") for v in container["env"]}
+    assert str(ports["http"]) == variables["MALLBOTS_API_PORT"] and variables["MALLBOTS_API_HOST"] == "0.0.0.0"
+    paths = {}
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        http = container[probe]["httpGet"]
+        assert http["path"] in routes, f"{probe} asks {http['path']}, which the API does not serve"
+        assert http["port"] in ports, f"{probe} asks port {http['port']!r}"
+        paths[probe] = http["path"]
+    assert paths["livenessProbe"] == "/liveness", "liveness must not depend on Temporal or the database"
+    assert paths["readinessProbe"] == "/readiness"
+
+
+def test_worker_probes_read_the_metrics_endpoint_the_worker_opens(scenario: list[Manifest]) -> None:
+    for deployment in component(scenario, "Deployment", "worker"):
+        (container,) = pod_spec(deployment)["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        variables = {v["name"]: v.get("value") for v in container["env"]}
+        assert variables["MALLBOTS_TEMPORAL_METRICS_ADDRESS"] == f"0.0.0.0:{ports['metrics']}"
+        for probe in ("startupProbe", "livenessProbe"):
+            assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+
+
+# ------------------------------------------------------------------------------------------------ hooks
+
+
+def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook(scenario: list[Manifest]) -> None:
+    (job,) = component(scenario, "Job", "migrate")
+    annotations = job["metadata"]["annotations"]
+    assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"]
+    (container,) = pod_spec(job)["containers"]
+    assert container["args"] == ["migrate"]
+    assert pod_spec(job)["restartPolicy"] == "Never"
+
+
+def test_a_chart_managed_secret_exists_before_the_hooks_that_read_it(everything: list[Manifest]) -> None:
+    (job,) = component(everything, "Job", "migrate")
+    (secret,) = of_kind(everything, "Secret")
+    refs = {v["valueFrom"]["secretKeyRef"]["name"] for v in pod_spec(job)["containers"][0]["env"] if "valueFrom" in v}
+    assert refs == {secret["metadata"]["name"]}
+    hook, weight = (secret["metadata"]["annotations"][k] for k in ("helm.sh/hook", "helm.sh/hook-weight"))
+    assert set(hook.split(",")) == {"pre-install", "pre-upgrade"}
+    assert int(weight) < int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    assert EVERYTHING["database"]["url"] in secret["stringData"].values()
+
+
+def test_database_urls_come_from_the_secret_never_from_plain_values(scenario: list[Manifest]) -> None:
+    for workload, container in mallbots_containers(scenario):
+        for variable in container["env"]:
+            if variable["name"].endswith("DATABASE_URL"):
+                assert "secretKeyRef" in variable.get("valueFrom", {}), f"{workload['metadata']['name']}"
+
+
+def test_the_search_attributes_are_exactly_those_the_workflows_set(everything: list[Manifest]) -> None:
+    from mallbots.devstack.temporal import _indexed_type
+    from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+    expected = {key.name: _indexed_type(key) for key in ALL_SEARCH_ATTRIBUTES}
+    with helm.Chart.load(CHART) as chart:
+        assert chart.values["temporal"]["searchAttributes"] == expected
+    (job,) = component(everything, "Job", "temporal-setup")
+    assert "hook" in " ".join(job["metadata"]["annotations"])
+    variables = {v["name"]: v.get("value") for v in pod_spec(job)["containers"][0]["env"]}
+    assert dict(pair.split("=") for pair in variables["SEARCH_ATTRIBUTES"].split()) == expected
+
+
+# ------------------------------------------------------------------------------------------------ wiring
+
+
+def test_every_mallbots_variable_is_a_setting(scenario: list[Manifest]) -> None:
+    for workload, container in containers(scenario):
+        assert not unknown_settings(env_names(container)), workload["metadata"]["name"]
+
+
+def test_extra_settings_reach_workers_and_api(everything: list[Manifest]) -> None:
+    for workload, container in mallbots_containers(everything):
+        if container["args"][0] in ("worker", "api"):
+            names = env_names(container)
+            assert set(EVERYTHING["env"]) <= set(names), workload["metadata"]["name"]
+            assert "MALLBOTS_ORDERING_DATABASE_URL" in names and "MALLBOTS_OTLP_ENDPOINT" in names
+            assert len(names) == len(set(names)), f"{workload['metadata']['name']} sets a variable twice"
+
+
+def test_pods_run_as_the_image_user_without_root_or_a_writable_root_fs(scenario: list[Manifest]) -> None:
+    image_user = re.findall(r"^USER (\d+)", (REPO / "Dockerfile").read_text(), re.M)[-1]
+    for workload, container in mallbots_containers(scenario):
+        pod = pod_spec(workload)
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert str(pod["securityContext"]["runAsUser"]) == image_user
+        assert pod["automountServiceAccountToken"] is False
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], "Python needs a writable /tmp"
+        assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+
+
+def test_deployment_selectors_never_overlap(scenario: list[Manifest]) -> None:
+    deployments = of_kind(scenario, "Deployment")
+    for deployment in deployments:
+        selector = deployment["spec"]["selector"]["matchLabels"].items()
+        selected = [
+            d["metadata"]["name"]
+            for d in deployments
+            if selector <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert selected == [deployment["metadata"]["name"]], f"{deployment['metadata']['name']} selects {selected}"
+
+
+def test_the_service_selects_only_api_pods_on_their_http_port(scenario: list[Manifest]) -> None:
+    (service,) = of_kind(scenario, "Service")
+    selector = service["spec"]["selector"].items()
+    selected = [
+        d for d in of_kind(scenario, "Deployment") if selector <= d["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    assert [d["metadata"]["labels"]["app.kubernetes.io/component"] for d in selected] == ["api"]
+    port_names = {p["name"] for p in pod_spec(selected[0])["containers"][0]["ports"]}
+    assert all(p["targetPort"] in port_names for p in service["spec"]["ports"])
+
+
+def test_the_ingress_routes_to_the_api_service(everything: list[Manifest]) -> None:
+    (ingress,) = of_kind(everything, "Ingress")
+    (service,) = of_kind(everything, "Service")
+    ports = {p["name"] for p in service["spec"]["ports"]}
+    backends = [p["backend"]["service"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert backends and all(b["name"] == service["metadata"]["name"] and b["port"]["name"] in ports for b in backends)
+    assert ingress["spec"]["tls"][0]["secretName"] == "mallbots-tls"
+
+
+def test_autoscaled_deployments_leave_replicas_to_their_autoscaler(everything: list[Manifest]) -> None:
+    deployments = {d["metadata"]["name"]: d for d in of_kind(everything, "Deployment")}
+    targets = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(everything, "HorizontalPodAutoscaler")}
+    assert set(targets) == set(deployments), "everything is autoscaled in this scenario"
+    for name, deployment in deployments.items():
+        assert "replicas" not in deployment["spec"], f"{name} fixes replicas under an HPA"
+    ordering = next(h for n, h in targets.items() if n.endswith("-worker-ordering"))
+    assert ordering["spec"]["maxReplicas"] == 12 and ordering["spec"]["minReplicas"] == 1
+
+
+def test_without_autoscaling_no_autoscaler_is_rendered(defaults: list[Manifest]) -> None:
+    assert not of_kind(defaults, "HorizontalPodAutoscaler") and not of_kind(defaults, "Ingress")
+    assert all(d["spec"]["replicas"] >= 1 for d in of_kind(defaults, "Deployment"))
