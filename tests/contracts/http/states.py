@@ -70,17 +70,20 @@ async def new_customer(mall: MallbotsClient, *, enabled: bool = True) -> str:
     return customer_id
 
 
-async def new_order(mall: MallbotsClient, customer_id: str | None = None) -> Values:
-    """An approved order (basket → checkout → the saga), with everything it was made of."""
+async def new_order(
+    mall: MallbotsClient, customer_id: str | None = None, *, paying: str = "100.00", outcome: str = "approved"
+) -> Values:
+    """An order of two products at 10.00 (basket → checkout → the saga) that the saga ended in ``outcome``, with
+    everything it was made of."""
     store_id = await new_store(mall, participating=True)
     product_id = await new_product(mall, store_id)
     customer_id = customer_id or await new_customer(mall)
-    payment_id = await mall.authorize_payment(customer_id, "100.00")
+    payment_id = await mall.authorize_payment(customer_id, paying)
     basket_id = await mall.start_basket(customer_id)
     await mall.add_item(basket_id, product_id, 2)
     await mall.checkout(basket_id, payment_id)
     order = await mall.wait_for_order(basket_id, {"approved", "rejected"})
-    assert order["status"] == "approved", f"the contract's order was not approved: {order}"
+    assert order["status"] == outcome, f"the contract's order did not end {outcome}: {order}"
     return {
         "storeId": store_id,
         "productId": product_id,
@@ -185,6 +188,11 @@ async def an_approved_order(mall: MallbotsClient) -> Values:
     return await new_order(mall)
 
 
+async def a_rejected_order(mall: MallbotsClient) -> Values:
+    """Rejected by the saga: its payment of 1.00 does not cover the total of 20.00."""
+    return await new_order(mall, paying="1.00", outcome="rejected")
+
+
 async def an_available_shopping_list(mall: MallbotsClient) -> Values:
     return await new_order(mall)
 
@@ -244,6 +252,7 @@ STATES: dict[str, Builder] = {
     "an open basket with items exists": an_open_basket_with_items,
     "a checked out basket exists": a_checked_out_basket,
     "an approved order exists": an_approved_order,
+    "a rejected order exists": a_rejected_order,
     "an available shopping list exists": an_available_shopping_list,
     "an assigned shopping list exists": an_assigned_shopping_list,
     "a ready order with a pending invoice exists": a_ready_order_with_a_pending_invoice,

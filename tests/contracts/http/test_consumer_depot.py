@@ -16,13 +16,14 @@ AT = {"shoppingListId": LIST}
 UNKNOWN_LIST = error(f"the shopping list {NO_LIST} does not exist", r"^the shopping list .+ does not exist$")
 
 
-def shopping_list(status: object, bot: object = None) -> dict[str, object]:
-    """The list of an order of the provider states: one stop, two of one product."""
+def shopping_list(status: object, bot: object = None, *, with_bot: bool = True) -> dict[str, object]:
+    """The list of an order of the provider states: one stop, two of one product. ``with_bot=False`` leaves
+    ``botId`` out (null or a string: a type matcher cannot say "either")."""
     return {
         "id": match.str(LIST),
         "orderId": match.str(LIST),
         "status": status,
-        "botId": bot,
+        **({"botId": bot} if with_bot else {}),
         "stops": match.each_like(
             {
                 "storeId": match.str("3c1e2a4b-0d5f-4e6a-8b7c-9d0e1f2a3b4c"),
@@ -41,6 +42,22 @@ def shopping_list(status: object, bot: object = None) -> dict[str, object]:
 
 
 CASES = [
+    Case(
+        "a request to list all shopping lists",
+        "GET",
+        "/api/depot/shopping",
+        lambda c: c.get_shopping_lists(),
+        states=["an available shopping list exists"],
+        response={
+            "shoppingLists": match.each_like(
+                shopping_list(
+                    match.regex("available", regex=r"^(pending|available|assigned|completed|cancelled)$"),
+                    with_bot=False,
+                )
+            )
+        },
+        returns=lambda body: body["shoppingLists"],
+    ),
     Case(
         "a request to list the available shopping lists",
         "GET",

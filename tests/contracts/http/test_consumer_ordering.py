@@ -16,10 +16,13 @@ ORDER = "2d4f6a8c-0e1b-4c3d-9e5f-7a9b1c3d5e7f"
 NO_ORDER = "no-such-order"
 AT = {"orderId": ORDER}
 
+SHOPPING = match.str(ORDER)  # the shopping list's ID is the order's
 UNKNOWN_ORDER = error(f"the order {NO_ORDER} does not exist", r"^the order .+ does not exist$")
 
 
-def order(status: str) -> dict[str, object]:
+def order(
+    status: str, *, shopping: object = SHOPPING, invoice: object = None, reason: object = None
+) -> dict[str, object]:
     """An order of the provider states: two products at 10.00, paid by a payment of 100.00."""
     return {
         "order": {
@@ -38,9 +41,9 @@ def order(status: str) -> dict[str, object]:
             ),
             "total": match.number(20.0),
             "status": status,
-            "shoppingId": match.str(ORDER),
-            "invoiceId": None,
-            "reason": None,
+            "shoppingId": shopping,
+            "invoiceId": invoice,
+            "reason": reason,
             "createdAt": timestamp(),
             "updatedAt": timestamp(),
         }
@@ -91,6 +94,26 @@ CASES = [
         lambda c: c.get_order(ORDER),
         states=["an approved order exists"],
         response=order("approved"),
+        returns=lambda body: body["order"],
+    ),
+    Case(
+        "a request to get a ready order",
+        "GET",
+        path("/api/ordering/{orderId}", **AT),
+        lambda c: c.get_order(ORDER),
+        states=["a ready order with a pending invoice exists"],
+        response=order("ready", invoice=match.str(ORDER)),
+        returns=lambda body: body["order"],
+    ),
+    Case(
+        "a request to get a rejected order",
+        "GET",
+        path("/api/ordering/{orderId}", **AT),
+        lambda c: c.get_order(ORDER),
+        states=["a rejected order exists"],
+        response=order(
+            "rejected", shopping=None, reason=match.str("the payment of 1.00 does not cover the order total 20.00")
+        ),
         returns=lambda body: body["order"],
     ),
     Case(

@@ -98,6 +98,23 @@ CASES = [
         returns=lambda body: body["payment"],
     ),
     Case(
+        "a request to get a payment reserved for an order",
+        "GET",
+        path("/api/payments/{paymentId}", paymentId=PAYMENT),
+        lambda c: c.get_payment(PAYMENT),
+        states=["an approved order exists"],
+        response={
+            "payment": {
+                "id": match.str(PAYMENT),
+                "customerId": match.str(CUSTOMER),
+                "amount": match.number(100.0),
+                "status": "reserved",
+                "orderId": match.str(ORDER),
+            }
+        },
+        returns=lambda body: body["payment"],
+    ),
+    Case(
         "a request to get an unknown payment",
         "GET",
         f"/api/payments/{NO_PAYMENT}",

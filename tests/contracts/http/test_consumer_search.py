@@ -11,6 +11,8 @@ from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, in
 
 CUSTOMER = "5b2f7c1d-8e3a-4b6c-9d0e-1f2a3b4c5d6e"
 ORDER = "2d4f6a8c-0e1b-4c3d-9e5f-7a9b1c3d5e7f"
+STORE = "3c1e2a4b-0d5f-4e6a-8b7c-9d0e1f2a3b4c"
+PRODUCT = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
 CURSOR = "eyJjcmVhdGVkQXQiOiIyMDI2LTExLTI4VDEwOjE1OjMwWiIsImlkIjoiMmQ0ZiJ9"
 NO_ORDER = "no-such-order"
 STATUSES = r"^(pending|approved|ready|completed|rejected|cancelled)$"
@@ -22,9 +24,9 @@ ORDER_VIEW = {
     "customerName": match.str("Contract Customer"),
     "items": match.each_like(
         {
-            "productId": match.str("7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"),
+            "productId": match.str(PRODUCT),
             "productName": match.str("Contract Widget"),
-            "storeId": match.str("3c1e2a4b-0d5f-4e6a-8b7c-9d0e1f2a3b4c"),
+            "storeId": match.str(STORE),
             "storeName": match.str("Contract Store"),
             "price": match.number(10.0),
             "quantity": match.integer(2),
@@ -45,6 +47,40 @@ CASES = [
         states=["a searchable order exists"],
         body={"filters": FILTERS},
         response={"orders": match.each_like(ORDER_VIEW), "next": None},
+        returns=lambda body: body,
+    ),
+    Case(
+        "a request to search orders by every filter",
+        "POST",
+        "/api/search/orders",
+        lambda c: c.search_orders(
+            {
+                "customerId": CUSTOMER,
+                "after": "2000-01-01T00:00:00Z",
+                "before": "2100-01-01T00:00:00Z",
+                "storeIds": [STORE],
+                "productIds": [PRODUCT],
+                "minTotal": 20,
+                "maxTotal": 20,
+                "status": "approved",
+            },
+            limit=10,
+        ),
+        states=["a searchable order exists"],
+        body={
+            "filters": {
+                "customerId": injected("customerId", CUSTOMER),
+                "after": "2000-01-01T00:00:00Z",
+                "before": "2100-01-01T00:00:00Z",
+                "storeIds": [injected("storeId", STORE)],
+                "productIds": [injected("productId", PRODUCT)],
+                "minTotal": 20,
+                "maxTotal": 20,
+                "status": "approved",
+            },
+            "limit": 10,
+        },
+        response={"orders": match.each_like(ORDER_VIEW, max=1), "next": None},
         returns=lambda body: body,
     ),
     Case(
