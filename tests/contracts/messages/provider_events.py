@@ -170,7 +170,7 @@ TimedStep = tuple[str, Callable[[Order, datetime], Order]]
 
 
 def _order(*steps: TimedStep) -> DomainEvent:
-    history = History(order_event, _checked_out_order()).apply("ordering.OrderCreated", _checked_out_order)
+    history = History(order_event).apply("ordering.OrderCreated", _checked_out_order)
     for name, rule in steps:
         history.then_at(name, rule)
     return history.event()
