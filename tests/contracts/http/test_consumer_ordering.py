@@ -150,6 +150,15 @@ CASES = [
         states=["a ready order with a pending invoice exists"],
         response=error("the order is ready and can no longer be cancelled"),
     ),
+    Case(
+        "a request to cancel a rejected order",
+        "DELETE",
+        path("/api/ordering/{orderId}", **AT),
+        lambda c: c.cancel_order(ORDER),
+        status=409,
+        states=["a rejected order exists"],
+        response=error("the order is rejected and can no longer be cancelled"),
+    ),
 ]
 
 
