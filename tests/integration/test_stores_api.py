@@ -117,7 +117,7 @@ async def test_a_created_store_reaches_every_subscriber_read_model(stack: Stack,
     assert rows == {
         "stores": {"id": store_id, "name": name, "location": "West Wing", "participating": False, "version": 1},
         "baskets": {"id": store_id, "name": name, "participating": False, "version": 1},
-        "depot": {"id": store_id, "name": name, "location": "West Wing", "version": 1},
+        "depot": {"id": store_id, "name": name, "location": "West Wing", "participating": False, "version": 1},
         "search": {"id": store_id, "name": name, "version": 1},
     }
 
@@ -153,6 +153,7 @@ async def test_participation_is_enabled_and_disabled_and_the_participating_list_
     rows = await read_models(stack, STORE_READ_MODELS, store_id)
     assert rows["stores"] is not None and rows["stores"]["participating"] is True
     assert rows["baskets"] is not None and rows["baskets"]["participating"] is True
+    assert rows["depot"] is not None and rows["depot"]["participating"] is True
     assert {service: row["version"] for service, row in rows.items() if row} == dict.fromkeys(rows, 2)
 
     disabled = await api.delete(f"/api/stores/{store_id}/participating")
@@ -162,6 +163,7 @@ async def test_participation_is_enabled_and_disabled_and_the_participating_list_
     assert store_id not in participating_ids(await api.get("/api/stores/participating"))
     rows = await read_models(stack, STORE_READ_MODELS, store_id)
     assert rows["baskets"] is not None and rows["baskets"]["participating"] is False
+    assert rows["depot"] is not None and rows["depot"]["participating"] is False
     assert {service: row["version"] for service, row in rows.items() if row} == dict.fromkeys(rows, 3)
 
 
