@@ -5,10 +5,10 @@ from temporalio import activity
 
 from activities.baskets.tables import BasketProductCache, BasketRow, BasketStoreCache
 from activities.shared.db import SessionFactory, project
+from domain.baskets import model as rules
 from domain.baskets.events import BasketEvent
 from domain.baskets.model import CatalogProduct
 from domain.ordering.model import OrderItem
-from domain.shared.errors import Conflict, NotFound
 from workflows.ordering.messages import PriceItems
 from workflows.shared.errors import domain_failures
 
@@ -62,21 +62,5 @@ class BasketsActivities:
         """Prices a direct order (no basket) from the same cache baskets use."""
         with domain_failures():
             known = await catalog_products(self._sessions, [i.product_id for i in request.items])
-            items = []
-            for wanted in request.items:
-                product = known.get(wanted.product_id)
-                if product is None or product.removed:
-                    raise NotFound(f"the product {wanted.product_id} does not exist")
-                if not product.store_participating:
-                    raise Conflict(f"the store {product.store_name} is not participating in the mall")
-                items.append(
-                    OrderItem(
-                        product_id=product.id,
-                        store_id=product.store_id,
-                        store_name=product.store_name,
-                        product_name=product.name,
-                        price=product.price,
-                        quantity=wanted.quantity,
-                    )
-                )
-            return items
+            lines = [rules.priced_line(known.get(w.product_id), w.product_id, w.quantity) for w in request.items]
+            return rules.order_items(lines)

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+from domain.ordering.model import OrderItem
 from domain.shared.errors import Conflict, InvalidArgument, NotFound
 from domain.shared.money import MAX_QUANTITY
 
@@ -81,30 +82,39 @@ def _quantity(quantity: int) -> int:
     return quantity
 
 
-def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, quantity: int) -> Basket:
-    """Re-adding a product sums the quantities and keeps the price captured first."""
-    _open(basket)
+def priced_line(product: CatalogProduct | None, product_id: str, quantity: int) -> BasketItem:
+    """A line priced from the catalogue: the product must be sold, by a store that takes part in the mall."""
     _quantity(quantity)
     if product is None or product.removed:
         raise NotFound(f"the product {product_id} does not exist")
     if not product.store_participating:
         raise Conflict(f"the store {product.store_name} is not participating in the mall")
+    return BasketItem(
+        product_id=product.id,
+        store_id=product.store_id,
+        store_name=product.store_name,
+        product_name=product.name,
+        price=product.price,
+        quantity=quantity,
+    )
+
+
+def order_items(lines: tuple[BasketItem, ...] | list[BasketItem]) -> list[OrderItem]:
+    """What an order is made of: the lines with the names and prices they were captured with."""
+    return [OrderItem.model_validate(line.model_dump()) for line in lines]
+
+
+def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, quantity: int) -> Basket:
+    """Re-adding a product sums the quantities and keeps the price captured first."""
+    _open(basket)
+    line = priced_line(product, product_id, quantity)
     items = list(basket.items)
     for index, item in enumerate(items):
-        if item.product_id == product.id:
+        if item.product_id == line.product_id:
             items[index] = item.model_copy(update={"quantity": _quantity(item.quantity + quantity)})
             break
     else:
-        items.append(
-            BasketItem(
-                product_id=product.id,
-                store_id=product.store_id,
-                store_name=product.store_name,
-                product_name=product.name,
-                price=product.price,
-                quantity=quantity,
-            )
-        )
+        items.append(line)
     return basket.model_copy(update={"items": tuple(items)})
 
 

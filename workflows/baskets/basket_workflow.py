@@ -11,7 +11,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.baskets import model as rules
     from domain.baskets.events import basket_event
     from domain.baskets.model import Basket, BasketStatus
-    from domain.ordering.model import OrderItem
     from workflows.baskets.messages import (
         BASKET_SUBSCRIBERS,
         AddItem,
@@ -142,17 +141,7 @@ class BasketWorkflow:
 
     async def _start_order(self, basket: Basket) -> None:
         assert basket.payment_id is not None
-        items = [
-            OrderItem(
-                product_id=i.product_id,
-                store_id=i.store_id,
-                store_name=i.store_name,
-                product_name=i.product_name,
-                price=i.price,
-                quantity=i.quantity,
-            )
-            for i in basket.items
-        ]
+        items = rules.order_items(basket.items)
         order_input = OrderWorkflowInput(
             order_id=basket.id,
             customer_id=basket.customer_id,
