@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -42,6 +42,7 @@ REMOVED = "baskets.BasketItemRemoved"
 CHECKED_OUT = "baskets.BasketCheckedOut"
 CANCELLED = "baskets.BasketCancelled"
 TTL = 3600.0
+SHORT_TTL = 2.0
 
 BasketHandle = WorkflowHandle[BasketWorkflow, Basket | None]
 
@@ -494,3 +495,31 @@ async def test_a_basket_continues_as_new_after_its_event_limit_keeping_its_items
     cancelled = await basket.handle.execute_update(BasketWorkflow.cancel)
     assert cancelled.status is BasketStatus.CANCELLED
     assert basket.events()[-1] == (CANCELLED, 4)
+
+
+async def test_an_expiry_that_loses_the_race_to_an_accepted_checkout_leaves_the_basket_checked_out(
+    mall: Mall,
+) -> None:
+    # The second add holds the basket's lock while its event is delivered (held here); the checkout is
+    # accepted meanwhile and queues for the lock; then the basket's time to live runs out, so the expiry
+    # queues behind the checkout and finds the basket already checked out.
+    basket = await new_basket(mall, ttl_seconds=SHORT_TTL, task_timeout=timedelta(seconds=1))
+    await basket.add(add("apple", 1))
+    held = mall.fakes.block(
+        "apply_basket_event", lambda call: call.arg.name == ADDED and len(call.arg.basket.items) == 2
+    )
+    adding = asyncio.ensure_future(basket.add(add("bread", 1)))
+    await held.wait_entered()
+    checkout = await basket.handle.start_update(
+        BasketWorkflow.checkout, Checkout(payment_id="p"), wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
+    # The expiry timer fires while the lock is held. (Real seconds: the time-skipping server does not skip
+    # while a workflow task is busy with a local activity.)
+    await asyncio.sleep(SHORT_TTL + 1)
+    held.release()
+
+    await adding
+    checked_out = await checkout.result()
+    assert checked_out.status is BasketStatus.CHECKED_OUT
+    assert await basket.handle.result() == checked_out
+    assert basket.events() == [(STARTED, 1), (ADDED, 2), (ADDED, 3), (CHECKED_OUT, 4)]
