@@ -1,5 +1,7 @@
 """Shared fixtures: a real stack (Temporal dev server + Postgres + workers + API) started once per session,
-and a time-skipping Temporal test server for workflow tests."""
+a time-skipping Temporal test server for workflow tests, and a real-time dev server for the few workflow tests
+whose timers must fire while a workflow task is busy (the time-skipping server cannot skip then, and such a
+test leaves its time lock held, which stalls every later test on the shared time-skipping server)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from mallbots.devstack.temporal import LocalTemporal
 from mallbots.stack import Stack, ephemeral_options
 
 
@@ -39,3 +43,15 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def real_time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """An in-memory Temporal dev server (the same binary as ``mallbots up``): timers run in real time."""
+    server = LocalTemporal(ui=False)
+    address = server.start()
+    try:
+        client = await Client.connect(address, data_converter=pydantic_data_converter)
+        yield WorkflowEnvironment.from_client(client)
+    finally:
+        server.stop()
