@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.shared.errors import DomainError, ErrorKind, error_for
 
 log = logging.getLogger(__name__)
 
 STATUS = {ErrorKind.INVALID: 400, ErrorKind.NOT_FOUND: 404, ErrorKind.CONFLICT: 409}
+# Outages a client should simply retry: answered 503 with Retry-After instead of a bare 500.
+UNAVAILABLE_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+RETRY_AFTER_SECONDS = "1"
+
+
+def _unavailable(message: str) -> JSONResponse:
+    return JSONResponse({"message": message}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def as_domain_error(err: BaseException) -> DomainError | None:
@@ -67,6 +77,23 @@ def install_error_handlers(app: FastAPI) -> None:
             log.error("a Temporal failure without a business reason", exc_info=err)
             return JSONResponse({"message": "the command failed"}, status_code=500)
         return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(_: Request, err: DBAPIError) -> JSONResponse:
+        # Reads come from the read models; a lost or refused connection is an outage, not a bug.
+        if isinstance(err.orig, psycopg.OperationalError) or err.connection_invalidated:
+            log.warning("a read model's database is unavailable: %s", err.orig)
+            return _unavailable("the database is unavailable; try again shortly")
+        log.error("a database error", exc_info=err)
+        return JSONResponse({"message": "the request failed"}, status_code=500)
+
+    @app.exception_handler(RPCError)
+    async def temporal_unavailable(_: Request, err: RPCError) -> JSONResponse:
+        if err.status in UNAVAILABLE_RPC:
+            log.warning("the Temporal service is unavailable: %s", err.message)
+            return _unavailable("the workflow service is unavailable; try again shortly")
+        log.error("a Temporal call failed", exc_info=err)
+        return JSONResponse({"message": "the request failed"}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:

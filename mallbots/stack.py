@@ -33,6 +33,11 @@ from mallbots.worker import build_workers
 
 log = logging.getLogger(__name__)
 
+# How long a stop waits for the workers. A workflow task whose local activity keeps retrying (its database
+# is down) never completes, and the SDK's shutdown waits for it; after this the workers are abandoned
+# (their work is not lost: the server hands the task to the next worker once it times out).
+WORKER_STOP_GRACE_SECONDS = 10.0
+
 
 @dataclass
 class StackOptions:
@@ -157,9 +162,7 @@ class Stack:
             with contextlib.suppress(Exception):
                 await self._server_task
         if self.workers:
-            await asyncio.gather(*(w.shutdown() for w in self.workers), return_exceptions=True)
-            await asyncio.gather(*self._worker_tasks, return_exceptions=True)
-            self.workers = []
+            await self._stop_workers()
         if self.databases is not None:
             await self.databases.dispose()
         if self.tracer_provider is not None:
@@ -171,6 +174,22 @@ class Stack:
                 await asyncio.to_thread(self.postgres.stop)
             else:
                 await asyncio.to_thread(self.postgres.destroy)
+
+    async def _stop_workers(self) -> None:
+        stopping = asyncio.gather(*(w.shutdown() for w in self.workers), *self._worker_tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(asyncio.shield(stopping), WORKER_STOP_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning(
+                "the workers did not stop within %.0f s (a step still retrying against an unavailable database?); "
+                "stopping without them",
+                WORKER_STOP_GRACE_SECONDS,
+            )
+            for task in self._worker_tasks:
+                task.cancel()
+            await asyncio.wait([stopping], timeout=1.0)
+        self.workers = []
+        self._worker_tasks = []
 
 
 async def _connect_with_retry(

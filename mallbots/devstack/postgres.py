@@ -83,6 +83,10 @@ class LocalPostgres:
     _log_offset: int = field(default=0, repr=False)
 
     @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
 
