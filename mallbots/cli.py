@@ -27,12 +27,18 @@ def _services(names: list[str] | None) -> list[str]:
     return names
 
 
-async def _until_signalled() -> None:
+def _stop_requested() -> asyncio.Event:
+    """Set by Ctrl-C or SIGTERM from now on (installed once the stack is up, so a hung start can still be
+    interrupted the ordinary way)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def _until_signalled() -> None:
+    await _stop_requested().wait()
 
 
 def _require_external(settings: Settings, services: list[str]) -> None:
@@ -68,11 +74,17 @@ def up(
 
     async def run() -> None:
         async with Stack(StackOptions(settings=settings, api_port=port)) as stack:
+            stop = _stop_requested()
             if seed:
                 from mallbots.seed import seed_demo_mall
 
-                summary = await seed_demo_mall(stack.api_url)
-                console.print(f"[green]seeded[/] {summary}")
+                seeding = asyncio.ensure_future(seed_demo_mall(stack.api_url))
+                await asyncio.wait([seeding, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+                if not seeding.done():
+                    seeding.cancel()
+                    console.print("stopping before the demo mall was seeded…")
+                    return
+                console.print(f"[green]seeded[/] {seeding.result()}")
             console.print(f"[bold]MallBots is up[/]\n  API          {stack.api_url}/api")
             console.print(f"  OpenAPI docs {stack.api_url}/docs")
             if stack.temporal is not None:
@@ -81,7 +93,7 @@ def up(
             if stack.postgres is not None:
                 console.print(f"  Postgres     {stack.postgres.url}")
             console.print("Ctrl-C stops everything.")
-            await _until_signalled()
+            await stop.wait()
             console.print("stopping…")
 
     asyncio.run(run())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +51,15 @@ class StackOptions:
     activity_overrides: Mapping[str, Sequence[object]] = field(default_factory=dict)
 
 
+class _ApiServer(uvicorn.Server):
+    """Uvicorn without its own Ctrl-C handling: the stack's owner stops the API together with the workers
+    and servers, in order (uvicorn alone would stop only the API, e.g. under a seeding client)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class Stack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -62,7 +71,7 @@ class Stack:
         self.database_urls: dict[str, str] = {}
         self.workers: list[Worker] = []
         self._worker_tasks: list[asyncio.Task[None]] = []
-        self._server: uvicorn.Server | None = None
+        self._server: _ApiServer | None = None
         self._server_task: asyncio.Task[None] | None = None
         self.api_url = ""
         self.tracer_provider: TracerProvider | None = None
@@ -147,7 +156,7 @@ class Stack:
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=port, log_level="warning", lifespan="off", access_log=False
         )
-        self._server = uvicorn.Server(config)
+        self._server = _ApiServer(config)
         self._server_task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._server_task.done():
