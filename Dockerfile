@@ -29,6 +29,7 @@ COPY README.md ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY readmodels ./readmodels
 COPY api ./api
 COPY mallbots ./mallbots
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -22,7 +22,7 @@ $(UV):
 
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --quiet
-	$(BIN)/python -m compileall -q domain workflows activities api mallbots
+	$(BIN)/python -m compileall -q domain workflows activities readmodels api mallbots
 	touch $@
 
 install: $(VENV)/.installed

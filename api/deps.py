@@ -1,4 +1,9 @@
-"""What the routers need, built once by the composition root and stored on ``app.state``."""
+"""What the routers need, as FastAPI dependencies (override them in tests with ``app.dependency_overrides``).
+
+The composition root (``mallbots.bootstrap``) builds one ``ApiContext`` and stores it on ``app.state``;
+routers never read it directly but ask for the piece they use: the Temporal client, their own service's
+read model (``StoresReadModel`` …), or the entity settings.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
-from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
-from activities.shared.db import SessionFactory
 from domain.shared.errors import NotFound
+from readmodels.shared.db import SessionFactory
+from workflows.shared.client import EntityGone, update_entity
 
 T = TypeVar("T")
 
@@ -20,21 +25,63 @@ T = TypeVar("T")
 _ID_NAMESPACE = uuid.UUID("5d1f5a3e-7c11-4c1e-9a55-6d2b8f0c1a77")
 
 
-@dataclass
-class ApiContext:
-    client: Client
-    sessions: Callable[[str], SessionFactory]
+@dataclass(frozen=True)
+class EntitySettings:
+    """What a new entity workflow is started with."""
+
     basket_ttl_seconds: float = 86400.0
     payment_ttl_seconds: float = 7 * 86400.0
     continue_as_new_after: int = 1000
 
 
-def context(request: Request) -> ApiContext:
+@dataclass
+class ApiContext:
+    client: Client
+    sessions: Callable[[str], SessionFactory]
+    entities: EntitySettings = EntitySettings()
+
+
+def _context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.context
     return ctx
 
 
-Context = Annotated[ApiContext, Depends(context)]
+def temporal_client(request: Request) -> Client:
+    return _context(request).client
+
+
+def entity_settings(request: Request) -> EntitySettings:
+    return _context(request).entities
+
+
+def _read_model(service: str) -> Callable[[Request], SessionFactory]:
+    def read_model(request: Request) -> SessionFactory:
+        return _context(request).sessions(service)
+
+    read_model.__name__ = f"{service}_read_model"
+    return read_model
+
+
+# One dependency per service: a router reads only its own service's read model.
+stores_read_model = _read_model("stores")
+customers_read_model = _read_model("customers")
+baskets_read_model = _read_model("baskets")
+ordering_read_model = _read_model("ordering")
+depot_read_model = _read_model("depot")
+payments_read_model = _read_model("payments")
+notifications_read_model = _read_model("notifications")
+search_read_model = _read_model("search")
+
+TemporalClient = Annotated[Client, Depends(temporal_client)]
+Entities = Annotated[EntitySettings, Depends(entity_settings)]
+StoresReadModel = Annotated[SessionFactory, Depends(stores_read_model)]
+CustomersReadModel = Annotated[SessionFactory, Depends(customers_read_model)]
+BasketsReadModel = Annotated[SessionFactory, Depends(baskets_read_model)]
+OrderingReadModel = Annotated[SessionFactory, Depends(ordering_read_model)]
+DepotReadModel = Annotated[SessionFactory, Depends(depot_read_model)]
+PaymentsReadModel = Annotated[SessionFactory, Depends(payments_read_model)]
+NotificationsReadModel = Annotated[SessionFactory, Depends(notifications_read_model)]
+SearchReadModel = Annotated[SessionFactory, Depends(search_read_model)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
@@ -45,25 +92,30 @@ def new_id(scope: str, idempotency_key: str | None) -> str:
     return str(uuid.uuid4())
 
 
+async def get_or_404(found: Awaitable[T | None], what: str) -> T:
+    """The row a read-model query found, or a 404 naming ``what`` ("store 3f2a…")."""
+    row = await found
+    if row is None:
+        raise NotFound(f"the {what} does not exist")
+    return row
+
+
 ClosedCheck = Callable[[], Awaitable[None]]
 
 
-async def update(
-    handle: WorkflowHandle[Any, Any],
-    command: Any,
+async def command(
+    client: Client,
+    workflow_id: str,
+    update: Any,
     what: str,
     arg: Any = None,
     when_closed: ClosedCheck | None = None,
 ) -> Any:
-    """Send an update to an entity. One that does not exist is a 404; one whose workflow has ended
+    """Send a command to an entity. One that does not exist is a 404; one whose workflow has ended
     (a final state) is first shown to ``when_closed``, which raises the 409 that explains it."""
     try:
-        if arg is None:
-            return await handle.execute_update(command)
-        return await handle.execute_update(command, arg)
-    except RPCError as err:
-        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            if when_closed is not None:
-                await when_closed()
-            raise NotFound(f"the {what} does not exist") from err
-        raise
+        return await update_entity(client, workflow_id, update, arg)
+    except EntityGone as err:
+        if when_closed is not None:
+            await when_closed()
+        raise NotFound(f"the {what} does not exist") from err

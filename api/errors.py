@@ -10,10 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.shared.errors import DomainError, ErrorKind, error_for
+from domain.shared.errors import DomainError, ErrorKind
+from workflows.shared.errors import business_error_in
 
 log = logging.getLogger(__name__)
 
@@ -25,23 +26,6 @@ RETRY_AFTER_SECONDS = "1"
 
 def _unavailable(message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
-
-
-def as_domain_error(err: BaseException) -> DomainError | None:
-    """The business failure inside a Temporal error chain, if there is one."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [err]
-    while pending:  # both chains: Temporal's ``cause`` and Python's ``__cause__`` (which may loop back)
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, DomainError):
-            return current
-        if isinstance(current, ApplicationError) and current.type in {k.value for k in ErrorKind}:
-            return error_for(current.type or "", current.message)
-        pending += [current.__cause__, getattr(current, "cause", None)]
-    return None
 
 
 def _message(err: RequestValidationError) -> str:
@@ -61,22 +45,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:
         return JSONResponse({"message": err.message}, status_code=STATUS[err.kind])
 
-    @app.exception_handler(WorkflowUpdateFailedError)
-    async def update_failed(_: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
-        found = as_domain_error(err)
+    async def refused(_: Request, err: Exception) -> JSONResponse:
+        """The entity (or an activity its command ran, e.g. "is this customer registered?") refused it."""
+        found = business_error_in(err)
         if found is None:
-            log.error("update failed without a business reason", exc_info=err)
+            log.error("a command failed without a business reason", exc_info=err)
             return JSONResponse({"message": "the command failed"}, status_code=500)
         return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
 
-    @app.exception_handler(FailureError)
-    async def business_failure(_: Request, err: FailureError) -> JSONResponse:
-        """An activity the command ran (e.g. "is this customer registered?") refused it."""
-        found = as_domain_error(err)
-        if found is None:
-            log.error("a Temporal failure without a business reason", exc_info=err)
-            return JSONResponse({"message": "the command failed"}, status_code=500)
-        return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
+    app.add_exception_handler(FailureError, refused)
+    app.add_exception_handler(WorkflowUpdateFailedError, refused)
 
     @app.exception_handler(DBAPIError)
     async def database_unavailable(_: Request, err: DBAPIError) -> JSONResponse:

@@ -76,7 +76,7 @@ def up(
         async with Stack(StackOptions(settings=settings, api_port=port)) as stack:
             stop = _stop_requested()
             if seed:
-                from mallbots.seed import seed_demo_mall
+                from mallbots.tools.seed import seed_demo_mall
 
                 seeding = asyncio.ensure_future(seed_demo_mall(stack.api_url))
                 await asyncio.wait([seeding, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
@@ -155,9 +155,9 @@ def bench(
 
     from rich.table import Table
 
-    from mallbots.bench import Result, bench_floor, bench_orders
-    from mallbots.client import MallbotsClient
     from mallbots.stack import Stack, ephemeral_options
+    from mallbots.tools.bench import Result, bench_floor, bench_orders
+    from mallbots.tools.client import MallbotsClient
 
     logging.basicConfig(level=logging.WARNING)
 
@@ -199,8 +199,8 @@ def busywork(
     from rich.live import Live
     from rich.table import Table
 
-    from mallbots.busywork import Tally, run_busywork
     from mallbots.stack import Stack, ephemeral_options
+    from mallbots.tools.busywork import Tally, run_busywork
 
     logging.basicConfig(level=logging.WARNING)
 
@@ -240,8 +240,8 @@ def stuck_sagas(
 
     from rich.table import Table
 
-    from mallbots.operators import find_stuck_sagas
     from mallbots.temporal_client import connect
+    from mallbots.tools.operators import find_stuck_sagas
 
     settings = Settings()
     target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from activities.shared.db import SessionFactory
+from readmodels.shared.db import SessionFactory
 
 
 class Databases:

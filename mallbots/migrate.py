@@ -1,4 +1,4 @@
-"""Schema migrations with Alembic, one history per service (``activities/<service>/migrations``)."""
+"""Schema migrations with Alembic, one history per service (``readmodels/<service>/migrations``)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
 
 def versions_dir(service: str) -> Path:
-    return ROOT / "activities" / service / "migrations"
+    return ROOT / "readmodels" / service / "migrations"
 
 
 def metadata_for(service: str) -> MetaData:
     """Only this service's tables: its migrations never touch another schema."""
-    importlib.import_module(f"activities.{service}.tables")
+    importlib.import_module(f"readmodels.{service}.tables")
     metadata = MetaData()
     for table in SQLModel.metadata.tables.values():
         if table.schema == service:

@@ -1,25 +1,36 @@
-"""Which workflows and activities each service runs: the one list a new service is added to."""
+"""Which workflows and activities each service runs: the one list a new service is added to.
+
+An activity class is listed by its class; its constructor's parameters are filled by name from the
+service's ``ServiceResources`` (``sessions``, ``client``, ``gateway``). Every public coroutine method of
+an activity class is an activity named after the method (the worker refuses one that is not decorated).
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from temporalio.client import Client
 
 from activities.baskets.activities import BasketsActivities
-from activities.baskets.projections import BasketsCacheProjections
 from activities.customers.activities import CustomersActivities
 from activities.depot.activities import DepotActivities
-from activities.depot.projections import DepotCacheProjections
 from activities.notifications.activities import NotificationsActivities
-from activities.ordering.projections import OrderingProjections
-from activities.payments.activities import PaymentsActivities
-from activities.search.projections import SearchCacheProjections
-from activities.shared.db import SessionFactory
-from activities.stores.projections import StoresProjections
+from activities.notifications.gateway import SmsGateway
+from activities.payments.invoices import InvoicesActivities
+from activities.payments.payments import PaymentsActivities
 from mallbots.settings import SERVICES
+from readmodels.baskets.projections import BasketsProjections
+from readmodels.customers.projections import CustomersProjections
+from readmodels.depot.projections import DepotProjections
+from readmodels.notifications.projections import NotificationsProjections
+from readmodels.ordering.projections import OrderingProjections
+from readmodels.payments.projections import PaymentsProjections
+from readmodels.search.projections import SearchProjections
+from readmodels.shared.db import SessionFactory
+from readmodels.stores.projections import StoresProjections
 from workflows.baskets.basket_workflow import BasketWorkflow
 from workflows.customers.customer_workflow import CustomerWorkflow
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
@@ -32,60 +43,60 @@ from workflows.stores.store_workflow import StoreWorkflow
 
 @dataclass(frozen=True)
 class ServiceResources:
-    """What a service's activities are built with."""
+    """What a service's activities are built with (by constructor parameter name)."""
 
     sessions: SessionFactory
     client: Client
-
-
-ActivityFactory = Callable[[ServiceResources], Sequence[object]]
+    gateway: SmsGateway
 
 
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str
     workflows: Sequence[type]
-    activity_objects: ActivityFactory
+    activity_classes: Sequence[type]
 
     @property
     def task_queue(self) -> str:
         return self.name
 
+    def activity_objects(self, resources: ServiceResources) -> list[object]:
+        return [build(cls, resources) for cls in self.activity_classes]
+
+    def activity_names(self) -> list[str]:
+        return [name for cls in self.activity_classes for name in public_coroutines(cls)]
+
+
+def build(cls: type, resources: ServiceResources) -> object:
+    available = {f.name: getattr(resources, f.name) for f in fields(resources)}
+    wanted = inspect.signature(cls).parameters
+    return cls(**{name: available[name] for name in wanted})
+
+
+def public_coroutines(cls: type) -> list[str]:
+    return [name for name, fn in inspect.getmembers(cls, inspect.iscoroutinefunction) if not name.startswith("_")]
+
 
 def activity_methods(objects: Sequence[object]) -> list[Callable[..., Any]]:
-    """The bound methods decorated with ``@activity.defn`` on each object."""
-    found = []
-    for obj in objects:
-        for name in dir(type(obj)):
-            member = getattr(obj, name)
-            if callable(member) and hasattr(member, "__temporal_activity_definition"):
-                found.append(member)
-    return found
+    """The activities of each object: its public coroutine methods, bound."""
+    return [getattr(obj, name) for obj in objects for name in public_coroutines(type(obj))]
 
 
 DEFINITIONS: dict[str, ServiceDefinition] = {
     d.name: d
     for d in (
-        ServiceDefinition("stores", (StoreWorkflow, ProductWorkflow), lambda r: (StoresProjections(r.sessions),)),
-        ServiceDefinition("customers", (CustomerWorkflow,), lambda r: (CustomersActivities(r.sessions),)),
-        ServiceDefinition(
-            "baskets",
-            (BasketWorkflow,),
-            lambda r: (BasketsCacheProjections(r.sessions), BasketsActivities(r.sessions)),
-        ),
-        ServiceDefinition("ordering", (OrderWorkflow,), lambda r: (OrderingProjections(r.sessions),)),
-        ServiceDefinition(
-            "depot",
-            (ShoppingListWorkflow,),
-            lambda r: (DepotCacheProjections(r.sessions), DepotActivities(r.sessions, r.client)),
-        ),
+        ServiceDefinition("stores", (StoreWorkflow, ProductWorkflow), (StoresProjections,)),
+        ServiceDefinition("customers", (CustomerWorkflow,), (CustomersProjections, CustomersActivities)),
+        ServiceDefinition("baskets", (BasketWorkflow,), (BasketsProjections, BasketsActivities)),
+        ServiceDefinition("ordering", (OrderWorkflow,), (OrderingProjections,)),
+        ServiceDefinition("depot", (ShoppingListWorkflow,), (DepotProjections, DepotActivities)),
         ServiceDefinition(
             "payments",
             (PaymentWorkflow, InvoiceWorkflow),
-            lambda r: (PaymentsActivities(r.sessions, r.client),),
+            (PaymentsProjections, PaymentsActivities, InvoicesActivities),
         ),
-        ServiceDefinition("notifications", (), lambda r: (NotificationsActivities(r.sessions),)),
-        ServiceDefinition("search", (), lambda r: (SearchCacheProjections(r.sessions),)),
+        ServiceDefinition("notifications", (), (NotificationsProjections, NotificationsActivities)),
+        ServiceDefinition("search", (), (SearchProjections,)),
     )
 }
 assert tuple(DEFINITIONS) == SERVICES, "every service of the spec has exactly one definition"

@@ -1,6 +1,8 @@
 """The whole system in one process: what ``mallbots up`` runs and what the tests start.
 
-Anything not given (Temporal address, database URLs) is started locally on free loopback ports.
+It provisions: anything not given (Temporal address, database URLs) is started locally on free loopback
+ports (``mallbots.devstack``) and migrated; then ``mallbots.bootstrap`` wires the workers and the API,
+which this runs until stopped.
 """
 
 from __future__ import annotations
@@ -8,28 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
-from temporalio.client import Client, Interceptor
-from temporalio.runtime import Runtime
+from temporalio.client import Client
 from temporalio.worker import Worker
 
-from api.app import create_app
-from api.deps import ApiContext
-from mallbots import migrate
+from mallbots import bootstrap, migrate
+from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
 from mallbots.devstack.ports import free_port, port_is_free
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.settings import SERVICES, Settings
-from mallbots.telemetry import metrics_runtime, tracer_provider, tracing_interceptor
-from mallbots.temporal_client import connect
-from mallbots.worker import build_workers
+from mallbots.telemetry import tracer_provider
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,7 @@ class StackOptions:
     run_api: bool = True
     api_port: int | None = None  # None = settings.api_port; 0 = a free port
     services: Sequence[str] = SERVICES
-    activity_overrides: Mapping[str, Sequence[object]] = field(default_factory=dict)
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 class _ApiServer(uvicorn.Server):
@@ -115,24 +112,13 @@ class Stack:
             data_dir.mkdir(parents=True, exist_ok=True)
             self.temporal.start()
         await asyncio.to_thread(migrate.upgrade_all, self.database_urls)
-        interceptors = []
         if self.settings.otlp_endpoint:
             self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
-            interceptors.append(tracing_interceptor(self.tracer_provider))
-        runtime = None
-        if self.settings.temporal_metrics_address:
-            runtime = metrics_runtime(self.settings.temporal_metrics_address)
-        self.client = await _connect_with_retry(
-            self.temporal_address, self.settings.temporal_namespace, interceptors, runtime
-        )
+        self.client = await bootstrap.connect_temporal(self.settings, self.temporal_address, self.tracer_provider)
         self.databases = Databases(self.database_urls)
         if self.options.run_workers:
-            self.workers = build_workers(
-                self.client,
-                self.databases,
-                self.options.services,
-                self.options.activity_overrides,
-                sandbox=self.settings.workflow_sandbox,
+            self.workers = bootstrap.build_workers(
+                self.settings, self.client, self.databases, self.options.services, self.options.overrides
             )
             self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
         if self.options.run_api:
@@ -140,17 +126,9 @@ class Stack:
 
     async def _start_api(self) -> None:
         assert self.client is not None and self.databases is not None
-        databases = self.databases
-        context = ApiContext(
-            client=self.client,
-            sessions=databases.sessions,
-            basket_ttl_seconds=self.settings.basket_ttl.total_seconds(),
-            payment_ttl_seconds=self.settings.payment_ttl.total_seconds(),
-            continue_as_new_after=self.settings.continue_as_new_after,
+        app = bootstrap.build_app(
+            self.settings, self.client, self.databases, self.options.services, self.tracer_provider
         )
-        app = create_app(context, self.options.services, readiness=databases.ping)
-        if self.tracer_provider is not None:
-            FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider)
         port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
         port = port or free_port()
         config = uvicorn.Config(
@@ -199,24 +177,6 @@ class Stack:
             await asyncio.wait([stopping], timeout=1.0)
         self.workers = []
         self._worker_tasks = []
-
-
-async def _connect_with_retry(
-    address: str,
-    namespace: str,
-    interceptors: Sequence[Interceptor] = (),
-    runtime: Runtime | None = None,
-    attempts: int = 100,
-) -> Client:
-    """The dev server opens its port a moment before it serves; retry briefly."""
-    for attempt in range(attempts):
-        try:
-            return await connect(address, namespace, interceptors, runtime)
-        except RuntimeError:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(0.1)
-    raise AssertionError("unreachable")
 
 
 def _preferred_port(port: int, persistent: bool) -> int:

@@ -1,16 +1,18 @@
+"""What the saga asks of the depot: create the order's shopping list, make it available, cancel it."""
+
 from __future__ import annotations
 
-from sqlmodel import select
+import contextlib
+
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.service import RPCError
 
-from activities.depot.tables import DepotProductCache, DepotStoreCache, ShoppingListRow
-from activities.shared.db import SessionFactory, project
-from activities.shared.temporal import create_entity, entity_is_gone, start_entity, update_entity
 from domain.depot import model as rules
-from domain.depot.events import ShoppingListEvent
-from domain.depot.model import DepotProduct, DepotStore
+from readmodels.depot.queries import products_and_their_stores
+from readmodels.shared.db import SessionFactory
+
+# The module, not the class: the list signals the order, whose saga calls these activities (an import cycle).
+from workflows.depot import shopping_list_workflow
 from workflows.depot.messages import (
     TASK_QUEUE,
     CreateShoppingList,
@@ -18,7 +20,7 @@ from workflows.depot.messages import (
     ShoppingListWorkflowInput,
     shopping_list_workflow_id,
 )
-from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
+from workflows.shared.client import EntityGone, create_entity, start_entity, update_entity
 from workflows.shared.errors import domain_failures
 
 
@@ -27,67 +29,34 @@ class DepotActivities:
         self._sessions = sessions
         self._client = client
 
-    @activity.defn(name="apply_shopping_list_event")
-    async def apply_shopping_list_event(self, event: ShoppingListEvent) -> None:
-        shopping_list = event.shopping_list
-        await project(
-            self._sessions,
-            ShoppingListRow,
-            {
-                "id": shopping_list.id,
-                "order_id": shopping_list.order_id,
-                "status": shopping_list.status.value,
-                "bot_id": shopping_list.bot_id,
-                "stops": [stop.model_dump(mode="json") for stop in shopping_list.stops],
-                "version": event.number,
-            },
-        )
-
-    @activity.defn(name="create_shopping_list")
+    @activity.defn
     async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
         """Saga step 2: one stop per store, names from depot's caches; the list starts ``pending``."""
-        product_ids = [line.product_id for line in cmd.items]
-        async with self._sessions() as session:
-            products = (
-                await session.exec(select(DepotProductCache).where(DepotProductCache.id.in_(product_ids)))  # type: ignore[attr-defined]
-            ).all()
-            store_ids = list({p.store_id for p in products})
-            stores = (
-                await session.exec(select(DepotStoreCache).where(DepotStoreCache.id.in_(store_ids)))  # type: ignore[attr-defined]
-            ).all()
+        stores, products = await products_and_their_stores(self._sessions, [line.product_id for line in cmd.items])
         list_id = cmd.order_id  # one list per order: a retried step finds the same list
         with domain_failures():
-            shopping_list = rules.create_shopping_list(
-                list_id,
-                cmd.order_id,
-                cmd.items,
-                {
-                    s.id: DepotStore(id=s.id, name=s.name, location=s.location, participating=s.participating)
-                    for s in stores
-                },
-                {p.id: DepotProduct(id=p.id, store_id=p.store_id, name=p.name, removed=p.removed) for p in products},
-            )
+            shopping_list = rules.create_shopping_list(list_id, cmd.order_id, cmd.items, stores, products)
+        workflow = shopping_list_workflow.ShoppingListWorkflow
         start = start_entity(
-            ShoppingListWorkflow.run,
+            workflow.run,
             ShoppingListWorkflowInput(list_id=list_id),
             id=shopping_list_workflow_id(list_id),
             task_queue=TASK_QUEUE,
             static_summary=f"Shopping list for order {cmd.order_id[:8]}… · {len(shopping_list.stops)} stops",
         )
-        await create_entity(self._client, ShoppingListWorkflow.create, shopping_list, start)
+        await create_entity(self._client, workflow.create, shopping_list, start)
         return list_id
 
-    @activity.defn(name="initiate_shopping")
+    @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         """Saga step 4: the list becomes available to bots."""
+        workflow = shopping_list_workflow.ShoppingListWorkflow
         with domain_failures():
-            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.initiate)
+            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), workflow.initiate)
 
-    @activity.defn(name="cancel_shopping_list")
+    @activity.defn
     async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
         """Compensation of step 2; a list never created, or already closed, needs nothing."""
-        try:
-            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.cancel)
-        except RPCError as err:
-            if not entity_is_gone(err):
-                raise
+        workflow = shopping_list_workflow.ShoppingListWorkflow
+        with contextlib.suppress(EntityGone):
+            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), workflow.cancel)

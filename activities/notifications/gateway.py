@@ -9,8 +9,8 @@ from typing import Protocol
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 
-from activities.notifications.tables import NotificationRow
-from activities.shared.db import SessionFactory, table_of
+from readmodels.notifications.tables import NotificationRow
+from readmodels.shared.db import SessionFactory, table_of
 
 log = logging.getLogger("mallbots.sms")
 

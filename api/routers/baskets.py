@@ -7,14 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from activities.baskets.activities import catalog_products
-from activities.baskets.tables import BasketRow
-from activities.shared.temporal import create_entity, start_entity
-from api.deps import Context, IdempotencyKey, new_id, update
+from api.deps import BasketsReadModel, Entities, IdempotencyKey, TemporalClient, command, get_or_404, new_id
 from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
 from domain.baskets import model as rules
 from domain.baskets.model import Basket
-from domain.shared.errors import Conflict, NotFound
+from domain.shared.errors import Conflict
+from readmodels.baskets import queries
+from readmodels.baskets.tables import BasketRow
 from workflows.baskets.basket_workflow import BasketWorkflow
 from workflows.baskets.messages import (
     TASK_QUEUE,
@@ -26,6 +25,7 @@ from workflows.baskets.messages import (
     basket_workflow_id,
 )
 from workflows.search_attributes import BASKET_ID, CUSTOMER_ID
+from workflows.shared.client import create_entity, start_entity
 
 router = APIRouter(prefix="/api/baskets", tags=["baskets"], responses=ERROR_RESPONSES)
 
@@ -70,15 +70,21 @@ def _view(basket: Basket | BasketRow) -> BasketResponse:
 
 
 @router.post("", response_model=IdResponse)
-async def start_basket(body: StartBasketRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
+async def start_basket(
+    body: StartBasketRequest,
+    client: TemporalClient,
+    db: BasketsReadModel,
+    entities: Entities,
+    key: IdempotencyKey = None,
+) -> IdResponse:
     basket_id = new_id("baskets", key)
     rules.start_basket(basket_id, body.customer_id)
     start = start_entity(
         BasketWorkflow.run,
         BasketWorkflowInput(
             basket_id=basket_id,
-            ttl_seconds=ctx.basket_ttl_seconds,
-            continue_as_new_after=ctx.continue_as_new_after,
+            ttl_seconds=entities.basket_ttl_seconds,
+            continue_as_new_after=entities.continue_as_new_after,
         ),
         id=basket_workflow_id(basket_id),
         task_queue=TASK_QUEUE,
@@ -87,57 +93,58 @@ async def start_basket(body: StartBasketRequest, ctx: Context, key: IdempotencyK
         ),
         static_summary=f"Basket of customer {body.customer_id[:8]}…",
     )
-    created = await create_entity(
-        ctx.client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key
-    )
-    if created is None:
-        await _basket_row(ctx, basket_id)  # closed: fine if it was created, else the key's first use failed
+    created = await create_entity(client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key)
+    if created is None:  # closed: fine if it was created, else the key's first use failed
+        await _basket_row(db, basket_id)
     return IdResponse(id=basket_id)
 
 
 @router.get("/{basket_id}", response_model=BasketResponse)
-async def get_basket(basket_id: str, ctx: Context) -> BasketResponse:
-    return _view(await _basket_row(ctx, basket_id))
+async def get_basket(basket_id: str, db: BasketsReadModel) -> BasketResponse:
+    return _view(await _basket_row(db, basket_id))
 
 
-async def _basket_row(ctx: Context, basket_id: str) -> BasketRow:
-    async with ctx.sessions("baskets")() as session:
-        row = await session.get(BasketRow, basket_id)
-    if row is None:
-        raise NotFound(f"the basket {basket_id} does not exist")
-    return row
+async def _basket_row(db: BasketsReadModel, basket_id: str) -> BasketRow:
+    return await get_or_404(queries.get_basket(db, basket_id), f"basket {basket_id}")
 
 
-async def _command(ctx: Context, basket_id: str, command: Any, arg: object = None) -> BasketResponse:
+async def _command(
+    client: TemporalClient, db: BasketsReadModel, basket_id: str, update: Any, arg: object = None
+) -> BasketResponse:
     async def closed() -> None:
-        row = await _basket_row(ctx, basket_id)
+        row = await _basket_row(db, basket_id)
         raise Conflict(f"the basket is {row.status.replace('_', ' ')}")
 
-    handle = ctx.client.get_workflow_handle(basket_workflow_id(basket_id))
-    basket: Basket = await update(handle, command, f"basket {basket_id}", arg, when_closed=closed)
+    basket: Basket = await command(
+        client, basket_workflow_id(basket_id), update, f"basket {basket_id}", arg, when_closed=closed
+    )
     return _view(basket)
 
 
 @router.put("/{basket_id}/addItem", response_model=BasketResponse)
-async def add_item(basket_id: str, body: ItemRequest, ctx: Context) -> BasketResponse:
+async def add_item(basket_id: str, body: ItemRequest, client: TemporalClient, db: BasketsReadModel) -> BasketResponse:
     # Names and prices come from baskets' own copy of the catalogue (event-carried state).
-    product = (await catalog_products(ctx.sessions("baskets"), [body.product_id])).get(body.product_id)
+    product = (await queries.catalog_products(db, [body.product_id])).get(body.product_id)
     cmd = AddItem(product_id=body.product_id, quantity=body.quantity, product=product)
-    return await _command(ctx, basket_id, BasketWorkflow.add_item, cmd)
+    return await _command(client, db, basket_id, BasketWorkflow.add_item, cmd)
 
 
 @router.put("/{basket_id}/removeItem", response_model=BasketResponse)
-async def remove_item(basket_id: str, body: ItemRequest, ctx: Context) -> BasketResponse:
+async def remove_item(
+    basket_id: str, body: ItemRequest, client: TemporalClient, db: BasketsReadModel
+) -> BasketResponse:
     cmd = RemoveItem(product_id=body.product_id, quantity=body.quantity)
-    return await _command(ctx, basket_id, BasketWorkflow.remove_item, cmd)
+    return await _command(client, db, basket_id, BasketWorkflow.remove_item, cmd)
 
 
 @router.put("/{basket_id}/checkout", response_model=BasketResponse)
-async def checkout(basket_id: str, body: CheckoutRequest, ctx: Context) -> BasketResponse:
+async def checkout(
+    basket_id: str, body: CheckoutRequest, client: TemporalClient, db: BasketsReadModel
+) -> BasketResponse:
     """Starts the order (its ID is the basket's ID) and closes the basket."""
-    return await _command(ctx, basket_id, BasketWorkflow.checkout, Checkout(payment_id=body.payment_id))
+    return await _command(client, db, basket_id, BasketWorkflow.checkout, Checkout(payment_id=body.payment_id))
 
 
 @router.delete("/{basket_id}", response_model=BasketResponse)
-async def cancel_basket(basket_id: str, ctx: Context) -> BasketResponse:
-    return await _command(ctx, basket_id, BasketWorkflow.cancel)
+async def cancel_basket(basket_id: str, client: TemporalClient, db: BasketsReadModel) -> BasketResponse:
+    return await _command(client, db, basket_id, BasketWorkflow.cancel)

@@ -7,13 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from activities.customers.tables import CustomerRow
-from activities.shared.temporal import create_entity, start_entity
-from api.deps import Context, IdempotencyKey, new_id, update
+from api.deps import CustomersReadModel, Entities, IdempotencyKey, TemporalClient, command, get_or_404, new_id
 from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
 from domain.customers import model as rules
 from domain.customers.model import Customer
-from domain.shared.errors import NotFound
+from readmodels.customers import queries
+from readmodels.customers.tables import CustomerRow
 from workflows.customers.customer_workflow import CustomerWorkflow
 from workflows.customers.messages import (
     TASK_QUEUE,
@@ -23,6 +22,7 @@ from workflows.customers.messages import (
     customer_workflow_id,
 )
 from workflows.search_attributes import CUSTOMER_ID
+from workflows.shared.client import create_entity, start_entity
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
@@ -52,49 +52,47 @@ def _view(customer: Customer | CustomerRow) -> CustomerView:
 
 
 @router.post("", response_model=IdResponse)
-async def register_customer(body: RegisterCustomerRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
+async def register_customer(
+    body: RegisterCustomerRequest, client: TemporalClient, entities: Entities, key: IdempotencyKey = None
+) -> IdResponse:
     customer_id = new_id("customers", key)
     rules.register_customer(customer_id, body.name, body.sms_number)  # 400 before anything is started
     start = start_entity(
         CustomerWorkflow.run,
-        CustomerWorkflowInput(customer_id=customer_id, continue_as_new_after=ctx.continue_as_new_after),
+        CustomerWorkflowInput(customer_id=customer_id, continue_as_new_after=entities.continue_as_new_after),
         id=customer_workflow_id(customer_id),
         task_queue=TASK_QUEUE,
         search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, customer_id)]),
         static_summary=f"Customer {body.name.strip()}",
     )
-    await create_entity(
-        ctx.client, CustomerWorkflow.register, RegisterCustomer(name=body.name, sms_number=body.sms_number), start, key
-    )
+    cmd = RegisterCustomer(name=body.name, sms_number=body.sms_number)
+    await create_entity(client, CustomerWorkflow.register, cmd, start, key)
     return IdResponse(id=customer_id)
 
 
 @router.get("/{customer_id}", response_model=CustomerResponse)
-async def get_customer(customer_id: str, ctx: Context) -> CustomerResponse:
-    async with ctx.sessions("customers")() as session:
-        row = await session.get(CustomerRow, customer_id)
-    if row is None:
-        raise NotFound(f"the customer {customer_id} does not exist")
+async def get_customer(customer_id: str, db: CustomersReadModel) -> CustomerResponse:
+    row = await get_or_404(queries.get_customer(db, customer_id), f"customer {customer_id}")
     return CustomerResponse(customer=_view(row))
 
 
-async def _command(ctx: Context, customer_id: str, command: Any, arg: object = None) -> CustomerResponse:
-    handle = ctx.client.get_workflow_handle(customer_workflow_id(customer_id))
-    customer: Customer = await update(handle, command, f"customer {customer_id}", arg)
+async def _command(client: TemporalClient, customer_id: str, update: Any, arg: object = None) -> CustomerResponse:
+    workflow_id = customer_workflow_id(customer_id)
+    customer: Customer = await command(client, workflow_id, update, f"customer {customer_id}", arg)
     return CustomerResponse(customer=_view(customer))
 
 
 @router.put("/{customer_id}/change-sms", response_model=CustomerResponse)
-async def change_sms_number(customer_id: str, body: ChangeSmsRequest, ctx: Context) -> CustomerResponse:
+async def change_sms_number(customer_id: str, body: ChangeSmsRequest, client: TemporalClient) -> CustomerResponse:
     cmd = ChangeSmsNumber(sms_number=body.sms_number)
-    return await _command(ctx, customer_id, CustomerWorkflow.change_sms_number, cmd)
+    return await _command(client, customer_id, CustomerWorkflow.change_sms_number, cmd)
 
 
 @router.put("/{customer_id}/enable", response_model=CustomerResponse)
-async def enable_customer(customer_id: str, ctx: Context) -> CustomerResponse:
-    return await _command(ctx, customer_id, CustomerWorkflow.enable)
+async def enable_customer(customer_id: str, client: TemporalClient) -> CustomerResponse:
+    return await _command(client, customer_id, CustomerWorkflow.enable)
 
 
 @router.put("/{customer_id}/disable", response_model=CustomerResponse)
-async def disable_customer(customer_id: str, ctx: Context) -> CustomerResponse:
-    return await _command(ctx, customer_id, CustomerWorkflow.disable)
+async def disable_customer(customer_id: str, client: TemporalClient) -> CustomerResponse:
+    return await _command(client, customer_id, CustomerWorkflow.disable)

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
 
-from activities.notifications.tables import NotificationRow
-from api.deps import Context
+from api.deps import NotificationsReadModel
 from api.schemas import ERROR_RESPONSES, ApiModel
 from domain.shared.errors import require_text
+from readmodels.notifications.queries import notifications_of
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
 
@@ -32,15 +31,8 @@ class NotificationsResponse(ApiModel):
 
 @router.get("", response_model=NotificationsResponse)
 async def get_notifications(
-    ctx: Context, customer_id: Annotated[str, Query(alias="customerId")] = ""
+    db: NotificationsReadModel, customer_id: Annotated[str, Query(alias="customerId")] = ""
 ) -> NotificationsResponse:
     """Newest first."""
-    customer = require_text(customer_id, "customer ID")
-    async with ctx.sessions("notifications")() as session:
-        query = (
-            select(NotificationRow)
-            .where(NotificationRow.customer_id == customer)
-            .order_by(col(NotificationRow.sent_at).desc(), col(NotificationRow.id).desc())
-        )
-        rows = (await session.exec(query)).all()
+    rows = await notifications_of(db, require_text(customer_id, "customer ID"))
     return NotificationsResponse(notifications=[NotificationView.model_validate(r) for r in rows])

@@ -14,12 +14,13 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.ordering.tables import OrderRow
-from api.deps import Context, IdempotencyKey, new_id, update
+from api.deps import IdempotencyKey, OrderingReadModel, TemporalClient, command, get_or_404, new_id
 from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
 from domain.ordering import model as rules
 from domain.ordering.model import Order
-from domain.shared.errors import Conflict, NotFound
+from domain.shared.errors import Conflict
+from readmodels.ordering import queries
+from readmodels.ordering.tables import OrderRow
 from workflows.ordering.messages import TASK_QUEUE, OrderWorkflowInput, RequestedItem, order_workflow_id
 from workflows.ordering.order_workflow import OrderWorkflow
 from workflows.search_attributes import CUSTOMER_ID, ORDER_ID
@@ -70,7 +71,7 @@ def _view(order: Order | OrderRow) -> OrderResponse:
 
 
 @router.post("", response_model=IdResponse)
-async def create_order(body: CreateOrderRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
+async def create_order(body: CreateOrderRequest, client: TemporalClient, key: IdempotencyKey = None) -> IdResponse:
     """An order without a basket: the saga prices the items from the mall's catalogue."""
     for item in body.items:
         rules.validate_request(body.customer_id, body.payment_id, {item.product_id: item.quantity})
@@ -85,13 +86,13 @@ async def create_order(body: CreateOrderRequest, ctx: Context, key: IdempotencyK
         payment_id=body.payment_id,
         requested=[RequestedItem(product_id=p, quantity=q) for p, q in quantities.items()],
     )
-    return IdResponse(id=await _start(ctx, order_input))
+    return IdResponse(id=await _start(client, order_input))
 
 
-async def _start(ctx: Context, order_input: OrderWorkflowInput) -> str:
+async def _start(client: TemporalClient, order_input: OrderWorkflowInput) -> str:
     # The same Idempotency-Key after the order finished is the same order: nothing to start.
     with contextlib.suppress(WorkflowAlreadyStartedError):
-        await ctx.client.start_workflow(
+        await client.start_workflow(
             OrderWorkflow.run,
             order_input,
             id=order_workflow_id(order_input.order_id),
@@ -110,26 +111,23 @@ async def _start(ctx: Context, order_input: OrderWorkflowInput) -> str:
 
 
 @router.get("/{order_id}", response_model=OrderResponse)
-async def get_order(order_id: str, ctx: Context) -> OrderResponse:
-    return _view(await _order_row(ctx, order_id))
+async def get_order(order_id: str, db: OrderingReadModel) -> OrderResponse:
+    return _view(await _order_row(db, order_id))
 
 
-async def _order_row(ctx: Context, order_id: str) -> OrderRow:
-    async with ctx.sessions("ordering")() as session:
-        row = await session.get(OrderRow, order_id)
-    if row is None:
-        raise NotFound(f"the order {order_id} does not exist")
-    return row
+async def _order_row(db: OrderingReadModel, order_id: str) -> OrderRow:
+    return await get_or_404(queries.get_order(db, order_id), f"order {order_id}")
 
 
 @router.delete("/{order_id}", response_model=OrderResponse)
-async def cancel_order(order_id: str, ctx: Context) -> OrderResponse:
+async def cancel_order(order_id: str, client: TemporalClient, db: OrderingReadModel) -> OrderResponse:
     """Allowed while pending or approved; stops the saga cleanly and undoes what it did."""
 
     async def closed() -> None:
-        row = await _order_row(ctx, order_id)
+        row = await _order_row(db, order_id)
         raise Conflict(f"the order is {row.status} and can no longer be cancelled")
 
-    handle = ctx.client.get_workflow_handle(order_workflow_id(order_id))
-    order: Order = await update(handle, OrderWorkflow.cancel, f"order {order_id}", when_closed=closed)
+    order: Order = await command(
+        client, order_workflow_id(order_id), OrderWorkflow.cancel, f"order {order_id}", when_closed=closed
+    )
     return _view(order)

@@ -7,13 +7,13 @@ from decimal import Decimal
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from activities.payments.tables import InvoiceRow, PaymentRow
-from activities.shared.temporal import create_entity, start_entity
-from api.deps import Context, IdempotencyKey, new_id, update
+from api.deps import Entities, IdempotencyKey, PaymentsReadModel, TemporalClient, command, get_or_404, new_id
 from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
 from domain.payments import model as rules
 from domain.payments.invoice import Invoice
-from domain.shared.errors import Conflict, NotFound
+from domain.shared.errors import Conflict
+from readmodels.payments import queries
+from readmodels.payments.tables import InvoiceRow
 from workflows.payments.invoice_workflow import InvoiceWorkflow
 from workflows.payments.messages import (
     TASK_QUEUE,
@@ -24,6 +24,7 @@ from workflows.payments.messages import (
 )
 from workflows.payments.payment_workflow import PaymentWorkflow
 from workflows.search_attributes import CUSTOMER_ID
+from workflows.shared.client import create_entity, start_entity
 
 router = APIRouter(prefix="/api/payments", tags=["payments"], responses=ERROR_RESPONSES)
 
@@ -59,54 +60,54 @@ class InvoiceResponse(ApiModel):
 
 
 @router.post("", response_model=IdResponse)
-async def authorize_payment(body: AuthorizePaymentRequest, ctx: Context, key: IdempotencyKey = None) -> IdResponse:
+async def authorize_payment(
+    body: AuthorizePaymentRequest,
+    client: TemporalClient,
+    db: PaymentsReadModel,
+    entities: Entities,
+    key: IdempotencyKey = None,
+) -> IdResponse:
     payment_id = new_id("payments", key)
     rules.authorize_payment(payment_id, body.customer_id, body.amount)
     start = start_entity(
         PaymentWorkflow.run,
-        PaymentWorkflowInput(payment_id=payment_id, ttl_seconds=ctx.payment_ttl_seconds),
+        PaymentWorkflowInput(payment_id=payment_id, ttl_seconds=entities.payment_ttl_seconds),
         id=payment_workflow_id(payment_id),
         task_queue=TASK_QUEUE,
         search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, body.customer_id)]),
         static_summary=f"Payment {payment_id[:8]}… · {body.amount}",
     )
     cmd = AuthorizePayment(customer_id=body.customer_id, amount=body.amount)
-    if await create_entity(ctx.client, PaymentWorkflow.authorize, cmd, start, key) is None:
-        await get_payment(payment_id, ctx)  # closed: fine if it was created, else the key's first use failed
+    if await create_entity(client, PaymentWorkflow.authorize, cmd, start, key) is None:
+        await get_payment(payment_id, db)  # closed: fine if it was created, else the key's first use failed
     return IdResponse(id=payment_id)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceResponse)
-async def get_invoice(invoice_id: str, ctx: Context) -> InvoiceResponse:
-    row = await _invoice_row(ctx, invoice_id)
+async def get_invoice(invoice_id: str, db: PaymentsReadModel) -> InvoiceResponse:
+    row = await _invoice_row(db, invoice_id)
     return InvoiceResponse(invoice=InvoiceView.model_validate(row, from_attributes=True))
 
 
-async def _invoice_row(ctx: Context, invoice_id: str) -> InvoiceRow:
-    async with ctx.sessions("payments")() as session:
-        row = await session.get(InvoiceRow, invoice_id)
-    if row is None:
-        raise NotFound(f"the invoice {invoice_id} does not exist")
-    return row
+async def _invoice_row(db: PaymentsReadModel, invoice_id: str) -> InvoiceRow:
+    return await get_or_404(queries.get_invoice(db, invoice_id), f"invoice {invoice_id}")
 
 
 @router.put("/invoices/{invoice_id}/pay", response_model=InvoiceResponse)
-async def pay_invoice(invoice_id: str, ctx: Context) -> InvoiceResponse:
+async def pay_invoice(invoice_id: str, client: TemporalClient, db: PaymentsReadModel) -> InvoiceResponse:
     """Captures the reserved payment; the order becomes completed."""
 
     async def closed() -> None:
-        row = await _invoice_row(ctx, invoice_id)
+        row = await _invoice_row(db, invoice_id)
         raise Conflict(f"the invoice is {row.status}; only a pending invoice can be paid")
 
-    handle = ctx.client.get_workflow_handle(invoice_workflow_id(invoice_id))
-    invoice: Invoice = await update(handle, InvoiceWorkflow.pay, f"invoice {invoice_id}", when_closed=closed)
+    invoice: Invoice = await command(
+        client, invoice_workflow_id(invoice_id), InvoiceWorkflow.pay, f"invoice {invoice_id}", when_closed=closed
+    )
     return InvoiceResponse(invoice=InvoiceView.model_validate(invoice, from_attributes=True))
 
 
 @router.get("/{payment_id}", response_model=PaymentResponse)
-async def get_payment(payment_id: str, ctx: Context) -> PaymentResponse:
-    async with ctx.sessions("payments")() as session:
-        row = await session.get(PaymentRow, payment_id)
-    if row is None:
-        raise NotFound(f"the payment {payment_id} does not exist")
+async def get_payment(payment_id: str, db: PaymentsReadModel) -> PaymentResponse:
+    row = await get_or_404(queries.get_payment(db, payment_id), f"payment {payment_id}")
     return PaymentResponse(payment=PaymentView.model_validate(row, from_attributes=True))

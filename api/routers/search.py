@@ -7,12 +7,11 @@ from decimal import Decimal
 
 from fastapi import APIRouter
 
-from activities.search.queries import find_orders, get_order
-from api.deps import Context
+from api.deps import SearchReadModel, get_or_404
 from api.schemas import ERROR_RESPONSES, ApiModel
 from domain.ordering.model import OrderStatus
 from domain.search import Cursor, OrderFilters, decode_cursor, encode_cursor, validate_filters, validate_limit
-from domain.shared.errors import NotFound
+from readmodels.search.queries import find_orders, get_order
 
 router = APIRouter(prefix="/api/search/orders", tags=["search"], responses=ERROR_RESPONSES)
 
@@ -64,7 +63,7 @@ class SearchOrderResponse(ApiModel):
 
 
 @router.post("", response_model=SearchResponse)
-async def search_orders(body: SearchRequest, ctx: Context) -> SearchResponse:
+async def search_orders(body: SearchRequest, db: SearchReadModel) -> SearchResponse:
     """Newest first; ``next`` from one answer fetches the following page (null on the last one)."""
     f = body.filters
     filters = validate_filters(
@@ -81,7 +80,7 @@ async def search_orders(body: SearchRequest, ctx: Context) -> SearchResponse:
     )
     limit = validate_limit(body.limit)
     after = decode_cursor(body.next) if body.next else None
-    rows = await find_orders(ctx.sessions("search"), filters, after, limit)
+    rows = await find_orders(db, filters, after, limit)
     page = rows[:limit]
     next_token = None
     if len(rows) > limit:
@@ -91,8 +90,6 @@ async def search_orders(body: SearchRequest, ctx: Context) -> SearchResponse:
 
 
 @router.get("/{order_id}", response_model=SearchOrderResponse)
-async def get_search_order(order_id: str, ctx: Context) -> SearchOrderResponse:
-    found = await get_order(ctx.sessions("search"), order_id)
-    if found is None:
-        raise NotFound(f"the order {order_id} does not exist")
+async def get_search_order(order_id: str, db: SearchReadModel) -> SearchOrderResponse:
+    found = await get_or_404(get_order(db, order_id), f"order {order_id}")
     return SearchOrderResponse(order=SearchOrderView.model_validate(found))

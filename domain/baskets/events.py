@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.baskets.model import Basket
-from domain.shared.events import DomainEvent
+from domain.shared.events import DomainEvent, build_event
 
 BasketEventName = Literal[
     "baskets.BasketStarted",
@@ -21,12 +21,4 @@ class BasketEvent(DomainEvent):
 
 
 def basket_event(name: str, number: int, occurred_at: datetime, basket: Basket) -> BasketEvent:
-    return BasketEvent.model_validate(
-        {
-            "name": name,
-            "aggregate_id": basket.id,
-            "number": number,
-            "occurred_at": occurred_at,
-            "basket": basket,
-        }
-    )
+    return build_event(BasketEvent, name, number, occurred_at, basket=basket)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.customers.model import Customer
-from domain.shared.events import DomainEvent
+from domain.shared.events import DomainEvent, build_event
 
 CustomerEventName = Literal[
     "customers.CustomerRegistered",
@@ -20,12 +20,4 @@ class CustomerEvent(DomainEvent):
 
 
 def customer_event(name: str, number: int, occurred_at: datetime, customer: Customer) -> CustomerEvent:
-    return CustomerEvent.model_validate(
-        {
-            "name": name,
-            "aggregate_id": customer.id,
-            "number": number,
-            "occurred_at": occurred_at,
-            "customer": customer,
-        }
-    )
+    return build_event(CustomerEvent, name, number, occurred_at, customer=customer)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.depot.model import ShoppingList
-from domain.shared.events import DomainEvent
+from domain.shared.events import DomainEvent, build_event
 
 ShoppingListEventName = Literal[
     "depot.ShoppingListCreated",
@@ -23,12 +23,4 @@ class ShoppingListEvent(DomainEvent):
 def shopping_list_event(
     name: str, number: int, occurred_at: datetime, shopping_list: ShoppingList
 ) -> ShoppingListEvent:
-    return ShoppingListEvent.model_validate(
-        {
-            "name": name,
-            "aggregate_id": shopping_list.id,
-            "number": number,
-            "occurred_at": occurred_at,
-            "shopping_list": shopping_list,
-        }
-    )
+    return build_event(ShoppingListEvent, name, number, occurred_at, shopping_list=shopping_list)

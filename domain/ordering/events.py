@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.ordering.model import Order
-from domain.shared.events import DomainEvent
+from domain.shared.events import DomainEvent, build_event
 
 OrderEventName = Literal[
     "ordering.OrderCreated",
@@ -22,6 +22,4 @@ class OrderEvent(DomainEvent):
 
 
 def order_event(name: str, number: int, occurred_at: datetime, order: Order) -> OrderEvent:
-    return OrderEvent.model_validate(
-        {"name": name, "aggregate_id": order.id, "number": number, "occurred_at": occurred_at, "order": order}
-    )
+    return build_event(OrderEvent, name, number, occurred_at, order=order)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from domain.payments.invoice import Invoice
 from domain.payments.model import Payment
-from domain.shared.events import DomainEvent
+from domain.shared.events import DomainEvent, build_event
 
 PaymentEventName = Literal[
     "payments.PaymentAuthorized",
@@ -22,15 +22,7 @@ class PaymentEvent(DomainEvent):
 
 
 def payment_event(name: str, number: int, occurred_at: datetime, payment: Payment) -> PaymentEvent:
-    return PaymentEvent.model_validate(
-        {
-            "name": name,
-            "aggregate_id": payment.id,
-            "number": number,
-            "occurred_at": occurred_at,
-            "payment": payment,
-        }
-    )
+    return build_event(PaymentEvent, name, number, occurred_at, payment=payment)
 
 
 InvoiceEventName = Literal["payments.InvoiceCreated", "payments.InvoicePaid", "payments.InvoiceCancelled"]
@@ -42,12 +34,4 @@ class InvoiceEvent(DomainEvent):
 
 
 def invoice_event(name: str, number: int, occurred_at: datetime, invoice: Invoice) -> InvoiceEvent:
-    return InvoiceEvent.model_validate(
-        {
-            "name": name,
-            "aggregate_id": invoice.id,
-            "number": number,
-            "occurred_at": occurred_at,
-            "invoice": invoice,
-        }
-    )
+    return build_event(InvoiceEvent, name, number, occurred_at, invoice=invoice)

@@ -8,6 +8,7 @@ no field can be lost by skipping an older event.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,3 +20,21 @@ class DomainEvent(BaseModel):
     aggregate_id: str
     number: int
     occurred_at: datetime
+
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+def build_event(event_type: type[E], name: str, number: int, occurred_at: datetime, **snapshot: Any) -> E:
+    """``event_type`` numbered ``number``, carrying the one snapshot given by keyword (``store=...``); the
+    name is checked against the event type's names."""
+    ((_, aggregate),) = snapshot.items()
+    return event_type.model_validate(
+        {"name": name, "aggregate_id": aggregate.id, "number": number, "occurred_at": occurred_at, **snapshot}
+    )
+
+
+def snapshot_field(event_type: type[DomainEvent]) -> str:
+    """The field of ``event_type`` that carries the aggregate's snapshot (``StoreEvent`` → ``store``)."""
+    (field,) = set(event_type.model_fields) - set(DomainEvent.model_fields)
+    return field

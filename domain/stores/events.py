@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from domain.shared.events import DomainEvent
+from domain.shared.events import DomainEvent, build_event
 from domain.stores.model import Product, Store
 
 StoreEventName = Literal["stores.StoreCreated", "stores.StoreRebranded", "stores.StoreParticipationToggled"]
@@ -25,18 +25,8 @@ class ProductEvent(DomainEvent):
 
 
 def store_event(name: str, number: int, occurred_at: datetime, store: Store) -> StoreEvent:
-    return StoreEvent.model_validate(
-        {"name": name, "aggregate_id": store.id, "number": number, "occurred_at": occurred_at, "store": store}
-    )
+    return build_event(StoreEvent, name, number, occurred_at, store=store)
 
 
 def product_event(name: str, number: int, occurred_at: datetime, product: Product) -> ProductEvent:
-    return ProductEvent.model_validate(
-        {
-            "name": name,
-            "aggregate_id": product.id,
-            "number": number,
-            "occurred_at": occurred_at,
-            "product": product,
-        }
-    )
+    return build_event(ProductEvent, name, number, occurred_at, product=product)

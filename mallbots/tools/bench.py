@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from mallbots.bench_floor import FLOOR_QUEUE, FloorWorkflow, noop
-from mallbots.client import MallbotsClient
+from mallbots.tools.bench_floor import FLOOR_QUEUE, FloorWorkflow, noop
+from mallbots.tools.client import MallbotsClient
 
 # The saga's critical path: OrderCreated published, 4 steps (each commanding another entity), OrderApproved.
 SAGA_ACTIVITIES = 6

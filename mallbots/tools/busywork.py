@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from mallbots.client import ApiError, MallbotsClient
+from mallbots.tools.client import ApiError, MallbotsClient
 
 
 @dataclass

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import tuple_
 from sqlmodel import col, select
 
-from activities.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
-from activities.shared.db import SessionFactory
 from domain.search import Cursor, OrderFilters
+from readmodels.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
+from readmodels.shared.db import SessionFactory
 
 
 async def find_orders(

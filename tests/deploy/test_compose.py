@@ -316,7 +316,7 @@ def test_packages_left_out_of_the_image_are_never_imported_by_its_commands() -> 
         f"        if name.split('.')[0] in {sorted(modules)!r}:\n"
         "            raise ImportError(f'{name} is not installed in the image')\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import mallbots.cli, mallbots.stack, mallbots.worker, mallbots.migrate, mallbots.services, api.app\n"
+        "import mallbots.cli, mallbots.stack, mallbots.bootstrap, mallbots.migrate, mallbots.services, api.app\n"
         "from mallbots.cli import app\n"
     )
     result = subprocess.run(

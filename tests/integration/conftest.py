@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from mallbots.client import MallbotsClient
 from mallbots.stack import Stack
+from mallbots.tools.client import MallbotsClient
 
 
 @pytest.fixture

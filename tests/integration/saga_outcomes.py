@@ -7,12 +7,12 @@ import asyncio
 
 from sqlmodel import func, select
 
-from activities.depot.tables import ShoppingListRow
-from activities.notifications.tables import NotificationRow
-from activities.ordering.tables import OrderRow
-from activities.payments.tables import PaymentRow
-from activities.search.tables import SearchOrderView
 from mallbots.stack import Stack
+from readmodels.depot.tables import ShoppingListRow
+from readmodels.notifications.tables import NotificationRow
+from readmodels.ordering.tables import OrderRow
+from readmodels.payments.tables import PaymentRow
+from readmodels.search.tables import SearchOrderView
 from workflows.ordering.messages import order_workflow_id
 
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from mallbots.client import ApiError, MallbotsClient
+from mallbots.tools.client import ApiError, MallbotsClient
 from tests.integration.conftest import Shop
 
 

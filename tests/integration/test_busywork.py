@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from mallbots.busywork import run_busywork
 from mallbots.stack import Stack
+from mallbots.tools.busywork import run_busywork
 
 
 async def test_the_simulator_shops_picks_and_pays_without_a_single_failure(stack: Stack) -> None:

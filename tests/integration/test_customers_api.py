@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import SQLModel
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.customers.tables import CustomerRow
-from activities.notifications.tables import NotificationCustomerCache
-from activities.search.tables import SearchCustomerCache
 from api.deps import new_id
 from mallbots.stack import Stack
+from readmodels.customers.tables import CustomerRow
+from readmodels.notifications.tables import NotificationCustomerCache
+from readmodels.search.tables import SearchCustomerCache
 from workflows.customers.messages import customer_workflow_id
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 
 from domain.ordering.model import OrderStatus
-from mallbots.client import MallbotsClient
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.stack import Stack, ephemeral_options
+from mallbots.tools.client import MallbotsClient
 from tests.integration.conftest import open_shop
 from tests.integration.saga_outcomes import assert_approved_exactly_once
 from workflows.ordering.messages import order_workflow_id

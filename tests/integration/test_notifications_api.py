@@ -16,10 +16,11 @@ from decimal import Decimal
 import pytest
 
 from activities.notifications.activities import NotificationsActivities
+from activities.notifications.gateway import RecordingGateway
 from domain.ordering.events import OrderEvent, order_event
 from domain.ordering.model import Order, OrderItem, OrderStatus
-from mallbots.client import ApiError, Json, MallbotsClient
 from mallbots.stack import Stack
+from mallbots.tools.client import ApiError, Json, MallbotsClient
 
 CREATED = "ordering.OrderCreated"
 REJECTED = "ordering.OrderRejected"
@@ -134,7 +135,8 @@ async def test_the_whole_journey_tells_the_customer_of_creation_readiness_and_co
 
     # The same events delivered again (a retried activity, a replay) send nothing new and change nothing.
     assert stack.databases is not None
-    notifications = NotificationsActivities(stack.databases.sessions("notifications"))
+    sessions = stack.databases.sessions("notifications")
+    notifications = NotificationsActivities(sessions, RecordingGateway(sessions))
     for event in _events_behind(sent, await mall.get_order(order["id"])):
         await notifications.apply_order_event(event)
         await notifications.apply_order_event(event)

@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from activities.depot.tables import ShoppingListRow
-from activities.notifications.tables import NotificationRow
-from activities.ordering.tables import OrderRow
-from activities.search.tables import SearchOrderView
-from mallbots.client import ApiError, MallbotsClient
 from mallbots.stack import Stack
+from mallbots.tools.client import ApiError, MallbotsClient
+from readmodels.depot.tables import ShoppingListRow
+from readmodels.notifications.tables import NotificationRow
+from readmodels.ordering.tables import OrderRow
+from readmodels.search.tables import SearchOrderView
 from tests.integration.conftest import Shop
 
 

@@ -19,21 +19,7 @@ import pytest
 from sqlmodel import SQLModel
 from temporalio.exceptions import ApplicationError
 
-from activities.baskets.projections import BasketsCacheProjections
-from activities.baskets.tables import BasketProductCache, BasketStoreCache
 from activities.customers.activities import CustomersActivities
-from activities.customers.tables import CustomerRow
-from activities.depot.projections import DepotCacheProjections
-from activities.depot.tables import DepotProductCache, DepotStoreCache
-from activities.notifications.activities import NotificationsActivities
-from activities.notifications.tables import NotificationCustomerCache
-from activities.ordering.projections import OrderingProjections
-from activities.ordering.tables import OrderRow
-from activities.search.projections import SearchCacheProjections
-from activities.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
-from activities.shared.db import SessionFactory, project
-from activities.stores.projections import StoresProjections
-from activities.stores.tables import ProductRow, StoreRow
 from domain.customers import model as customers
 from domain.customers.events import customer_event
 from domain.ordering import model as ordering
@@ -44,6 +30,21 @@ from domain.stores import model as stores
 from domain.stores.events import product_event, store_event
 from mallbots import migrate
 from mallbots.stack import Stack
+from readmodels.baskets.projections import BasketsProjections
+from readmodels.baskets.tables import BasketProductCache, BasketStoreCache
+from readmodels.customers.projections import CustomersProjections
+from readmodels.customers.tables import CustomerRow
+from readmodels.depot.projections import DepotProjections
+from readmodels.depot.tables import DepotProductCache, DepotStoreCache
+from readmodels.notifications.projections import NotificationsProjections
+from readmodels.notifications.tables import NotificationCustomerCache
+from readmodels.ordering.projections import OrderingProjections
+from readmodels.ordering.tables import OrderRow
+from readmodels.search.projections import SearchProjections
+from readmodels.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
+from readmodels.shared.db import SessionFactory, project
+from readmodels.stores.projections import StoresProjections
+from readmodels.stores.tables import ProductRow, StoreRow
 from workflows.customers.messages import AuthorizeCustomer
 
 pytestmark = pytest.mark.integration
@@ -170,44 +171,40 @@ class Projection:
 PROJECTIONS = [
     Projection("stores stores", "stores", StoresProjections, "apply_store_event", StoreRow, store_events),
     Projection("stores products", "stores", StoresProjections, "apply_product_event", ProductRow, product_events),
-    Projection(
-        "baskets stores", "baskets", BasketsCacheProjections, "apply_store_event", BasketStoreCache, store_events
-    ),
+    Projection("baskets stores", "baskets", BasketsProjections, "apply_store_event", BasketStoreCache, store_events),
     Projection(
         "baskets products",
         "baskets",
-        BasketsCacheProjections,
+        BasketsProjections,
         "apply_product_event",
         BasketProductCache,
         product_events,
     ),
-    Projection("depot stores", "depot", DepotCacheProjections, "apply_store_event", DepotStoreCache, store_events),
-    Projection(
-        "depot products", "depot", DepotCacheProjections, "apply_product_event", DepotProductCache, product_events
-    ),
+    Projection("depot stores", "depot", DepotProjections, "apply_store_event", DepotStoreCache, store_events),
+    Projection("depot products", "depot", DepotProjections, "apply_product_event", DepotProductCache, product_events),
     Projection(
         "search customers",
         "search",
-        SearchCacheProjections,
+        SearchProjections,
         "apply_customer_event",
         SearchCustomerCache,
         customer_events,
     ),
-    Projection("search stores", "search", SearchCacheProjections, "apply_store_event", SearchStoreCache, store_events),
+    Projection("search stores", "search", SearchProjections, "apply_store_event", SearchStoreCache, store_events),
     Projection(
-        "search products", "search", SearchCacheProjections, "apply_product_event", SearchProductCache, product_events
+        "search products", "search", SearchProjections, "apply_product_event", SearchProductCache, product_events
     ),
-    Projection("search orders", "search", SearchCacheProjections, "apply_order_event", SearchOrderView, order_events),
+    Projection("search orders", "search", SearchProjections, "apply_order_event", SearchOrderView, order_events),
     Projection(
         "notifications customers",
         "notifications",
-        NotificationsActivities,
+        NotificationsProjections,
         "apply_customer_event",
         NotificationCustomerCache,
         customer_events,
     ),
     Projection(
-        "customers customers", "customers", CustomersActivities, "apply_customer_event", CustomerRow, customer_events
+        "customers customers", "customers", CustomersProjections, "apply_customer_event", CustomerRow, customer_events
     ),
     Projection("ordering orders", "ordering", OrderingProjections, "apply_order_event", OrderRow, order_events),
 ]
@@ -341,7 +338,7 @@ async def test_a_registered_enabled_customer_is_authorized_from_the_read_model(s
     activities = CustomersActivities(stack.databases.sessions("customers"))
     customer_id = str(uuid.uuid4())
     events = customer_events(customer_id)
-    await deliver(activities.apply_customer_event, events)
+    await deliver(CustomersProjections(stack.databases.sessions("customers")).apply_customer_event, events)
 
     authorized = await activities.authorize_customer(AuthorizeCustomer(customer_id=customer_id))
 
@@ -359,7 +356,8 @@ async def test_an_unknown_or_disabled_customer_is_refused_as_a_non_retryable_bus
     assert stack.databases is not None
     activities = CustomersActivities(stack.databases.sessions("customers"))
     customer_id = str(uuid.uuid4())
-    await deliver(activities.apply_customer_event, customer_events(customer_id)[:registered_events])
+    projection = CustomersProjections(stack.databases.sessions("customers"))
+    await deliver(projection.apply_customer_event, customer_events(customer_id)[:registered_events])
 
     with pytest.raises(ApplicationError) as caught:
         await activities.authorize_customer(AuthorizeCustomer(customer_id=customer_id))

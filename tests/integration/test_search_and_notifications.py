@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mallbots.client import ApiError, Json, MallbotsClient
+from mallbots.tools.client import ApiError, Json, MallbotsClient
 from tests.integration.conftest import Shop, open_shop
 
 ORDERS = 52

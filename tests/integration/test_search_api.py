@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from activities.search.tables import SearchOrderView
-from mallbots.client import ApiError, Json, MallbotsClient
 from mallbots.stack import Stack
+from mallbots.tools.client import ApiError, Json, MallbotsClient
+from readmodels.search.tables import SearchOrderView
 
 BATCH = 10  # orders placed concurrently at a time: quick, without flooding a 2-core machine
 STATUSES = ["pending", "approved", "ready", "completed", "rejected", "cancelled"]

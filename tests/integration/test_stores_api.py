@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import SQLModel
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.baskets.tables import BasketProductCache, BasketStoreCache
-from activities.depot.tables import DepotProductCache, DepotStoreCache
-from activities.search.tables import SearchProductCache, SearchStoreCache
-from activities.stores.tables import ProductRow, StoreRow
 from api.deps import new_id
 from mallbots.stack import Stack
+from readmodels.baskets.tables import BasketProductCache, BasketStoreCache
+from readmodels.depot.tables import DepotProductCache, DepotStoreCache
+from readmodels.search.tables import SearchProductCache, SearchStoreCache
+from readmodels.stores.tables import ProductRow, StoreRow
 from workflows.stores.messages import product_workflow_id, store_workflow_id
 
 pytestmark = pytest.mark.integration

@@ -10,11 +10,11 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from activities.depot.activities import DepotActivities
-from activities.depot.projections import DepotCacheProjections
-from mallbots.client import MallbotsClient
-from mallbots.operators import find_stuck_sagas
 from mallbots.services import activity_methods
 from mallbots.stack import Stack, ephemeral_options
+from mallbots.tools.client import MallbotsClient
+from mallbots.tools.operators import find_stuck_sagas
+from readmodels.depot.projections import DepotProjections
 from tests.integration.conftest import open_shop
 from workflows.depot.messages import ShoppingListRef
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
@@ -46,9 +46,7 @@ async def test_a_saga_stuck_on_a_transient_failure_is_listed_and_never_compensat
             stack.client,
             task_queue="depot",
             workflows=[ShoppingListWorkflow],
-            activities=activity_methods(
-                [DepotCacheProjections(sessions), DepotWithBrokenShopping(sessions, stack.client)]
-            ),
+            activities=activity_methods([DepotProjections(sessions), DepotWithBrokenShopping(sessions, stack.client)]),
         )
         async with broken, MallbotsClient(stack.api_url) as mall:
             shop = await open_shop(mall)

@@ -11,11 +11,11 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from activities.stores.tables import StoreRow
 from api.app import create_app
 from api.deps import ApiContext
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.stack import Stack
+from readmodels.stores.tables import StoreRow
 
 
 @pytest.fixture

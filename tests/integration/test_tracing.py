@@ -7,9 +7,9 @@ from pathlib import Path
 
 from oteltap import OtelTapHttpProtobufReceiver, OtelTapHttpProtobufReceiverSettings
 
-from mallbots.client import MallbotsClient
 from mallbots.devstack.ports import free_port
 from mallbots.stack import Stack, ephemeral_options
+from mallbots.tools.client import MallbotsClient
 
 
 async def test_a_request_is_traced_through_its_workflow_and_activities(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mallbots.client import MallbotsClient
 from mallbots.stack import Stack, ephemeral_options
+from mallbots.tools.client import MallbotsClient
 from tests.integration.conftest import open_shop
 from tests.integration.saga_outcomes import assert_approved_exactly_once, order_statuses
 

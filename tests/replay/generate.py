@@ -16,8 +16,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from mallbots.client import MallbotsClient
 from mallbots.stack import Stack, ephemeral_options
+from mallbots.tools.client import MallbotsClient
 
 HISTORIES = Path(__file__).parent / "histories"
 

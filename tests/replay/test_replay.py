@@ -13,13 +13,18 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from activities.customers.activities import CustomersActivities
+from activities.payments.payments import PaymentsActivities
 from domain.ordering.model import Order
+from mallbots.bootstrap import SANDBOXED
 from mallbots.services import DEFINITIONS
-from mallbots.worker import SANDBOXED
+from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.ordering.messages import OrderWorkflowInput
 from workflows.ordering.order_workflow import OrderWorkflow
+from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
 from workflows.payments.messages import ReservePayment
+from workflows.shared.activity_options import run_activity
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 WORKFLOWS = [wf for definition in DEFINITIONS.values() for wf in definition.workflows]
@@ -54,8 +59,9 @@ class ReorderedOrderWorkflow(OrderWorkflow):
         payment = ReservePayment(
             payment_id=order.payment_id, customer_id=order.customer_id, order_id=order.id, total=order.total
         )
-        await self._activity("confirm_payment", payment, "payments")
-        await self._activity("authorize_customer", AuthorizeCustomer(customer_id=order.customer_id), "customers")
+        await run_activity(PaymentsActivities.confirm_payment, payment, task_queue=PAYMENTS_QUEUE)
+        authorize = AuthorizeCustomer(customer_id=order.customer_id)
+        await run_activity(CustomersActivities.authorize_customer, authorize, task_queue=CUSTOMERS_QUEUE)
         return await super()._create_order_saga()
 
 

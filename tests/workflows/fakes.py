@@ -1,7 +1,9 @@
 """Same-named fake activities for workflow tests, the workers that serve them, and a stand-in order.
 
 ``FakeActivities`` answers every activity the workflows call by name, on the task queue the real
-service serves it from. It records every attempt in order (name, argument, queue, calling workflow)
+service serves it from (both read from the service registry, ``mallbots.services``; the projections'
+fakes are made from each entity's ``EntitySpec``, so a new event type or subscriber needs no new fake).
+It records every attempt in order (name, argument, queue, calling workflow)
 and can be scripted per test: a business failure (a non-retryable ``ApplicationError`` typed like
 the domain error, exactly what the real activities raise), a transient failure (a plain exception,
 retried by Temporal) N times, or a gate that holds the call until the test releases it.
@@ -30,52 +32,25 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from domain.baskets.events import BasketEvent
 from domain.customers.model import Customer
-from domain.depot.events import ShoppingListEvent
-from domain.ordering.events import OrderEvent
 from domain.ordering.model import OrderItem
-from domain.payments.events import InvoiceEvent, PaymentEvent
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, NotFound
-from workflows.baskets.basket_workflow import BasketWorkflow
+from mallbots.services import DEFINITIONS
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.depot.messages import CreateShoppingList, ShoppingListRef
-from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 from workflows.ordering.messages import InvoicePaid, PriceItems, ShoppingListCompleted, order_workflow_id
-from workflows.ordering.order_workflow import OrderWorkflow
-from workflows.payments.invoice_workflow import InvoiceWorkflow
 from workflows.payments.messages import CapturePayment, CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
-from workflows.payments.payment_workflow import PaymentWorkflow
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 from workflows.shared.errors import business_failure
+from workflows.shared.spec import EntitySpec
 
-# Which activities each service's workers serve (the real composition root's split).
-ACTIVITIES_BY_QUEUE: dict[str, tuple[str, ...]] = {
-    "ordering": ("apply_order_event",),
-    "customers": ("authorize_customer",),
-    "depot": ("create_shopping_list", "initiate_shopping", "cancel_shopping_list", "apply_shopping_list_event"),
-    "payments": (
-        "confirm_payment",
-        "release_payment",
-        "capture_payment",
-        "create_invoice",
-        "cancel_invoice",
-        "apply_payment_event",
-        "apply_invoice_event",
-    ),
-    "baskets": ("price_items", "apply_basket_event"),
-    "search": ("apply_order_event",),
-    "notifications": ("apply_order_event",),
-}
-
-# The real workflow classes, each on its service's queue.
-WORKFLOWS_BY_QUEUE: dict[str, tuple[type, ...]] = {
-    "ordering": (OrderWorkflow,),
-    "baskets": (BasketWorkflow,),
-    "payments": (PaymentWorkflow, InvoiceWorkflow),
-    "depot": (ShoppingListWorkflow,),
-}
+# Which activities each service's workers serve and which workflows they run: the composition root's split.
+ACTIVITIES_BY_QUEUE: dict[str, tuple[str, ...]] = {name: tuple(d.activity_names()) for name, d in DEFINITIONS.items()}
+WORKFLOWS_BY_QUEUE: dict[str, tuple[type, ...]] = {name: tuple(d.workflows) for name, d in DEFINITIONS.items()}
+ENTITIES: tuple[EntitySpec[Any, Any], ...] = tuple(
+    wf.ENTITY for d in DEFINITIONS.values() for wf in d.workflows if hasattr(wf, "ENTITY")
+)
 
 STAND_IN_QUEUE = "order-stand-ins"
 WAIT_LIMIT = 30  # seconds: only turns a hang into a failure, never a pass/fail criterion
@@ -235,29 +210,29 @@ class FakeActivities:
 
     # ---- customers -------------------------------------------------------------------------------
 
-    @activity.defn(name="authorize_customer")
+    @activity.defn
     async def authorize_customer(self, cmd: AuthorizeCustomer) -> Customer:
         await self._record("authorize_customer", cmd)
         return default_customer(cmd.customer_id)
 
     # ---- depot -----------------------------------------------------------------------------------
 
-    @activity.defn(name="create_shopping_list")
+    @activity.defn
     async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
         await self._record("create_shopping_list", cmd)
         return cmd.order_id  # one list per order, as the real activity does
 
-    @activity.defn(name="initiate_shopping")
+    @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         await self._record("initiate_shopping", ref)
 
-    @activity.defn(name="cancel_shopping_list")
+    @activity.defn
     async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
         await self._record("cancel_shopping_list", ref)
 
     # ---- payments --------------------------------------------------------------------------------
 
-    @activity.defn(name="confirm_payment")
+    @activity.defn
     async def confirm_payment(self, cmd: ReservePayment) -> Payment:
         await self._record("confirm_payment", cmd)
         return Payment(
@@ -268,11 +243,11 @@ class FakeActivities:
             order_id=cmd.order_id,
         )
 
-    @activity.defn(name="release_payment")
+    @activity.defn
     async def release_payment(self, cmd: ReleasePayment) -> None:
         await self._record("release_payment", cmd)
 
-    @activity.defn(name="capture_payment")
+    @activity.defn
     async def capture_payment(self, cmd: CapturePayment) -> Payment:
         await self._record("capture_payment", cmd)
         return Payment(
@@ -283,18 +258,18 @@ class FakeActivities:
             order_id=cmd.order_id,
         )
 
-    @activity.defn(name="create_invoice")
+    @activity.defn
     async def create_invoice(self, cmd: CreateInvoice) -> str:
         await self._record("create_invoice", cmd)
         return cmd.invoice_id
 
-    @activity.defn(name="cancel_invoice")
+    @activity.defn
     async def cancel_invoice(self, cmd: InvoiceRef) -> None:
         await self._record("cancel_invoice", cmd)
 
     # ---- baskets ---------------------------------------------------------------------------------
 
-    @activity.defn(name="price_items")
+    @activity.defn
     async def price_items(self, request: PriceItems) -> list[OrderItem]:
         await self._record("price_items", request)
         priced = []
@@ -305,30 +280,26 @@ class FakeActivities:
             priced.append(known.model_copy(update={"quantity": wanted.quantity}))
         return priced
 
-    # ---- projections -----------------------------------------------------------------------------
+    # ---- projections: one per entity, made from its spec ------------------------------------------
 
-    @activity.defn(name="apply_order_event")
-    async def apply_order_event(self, event: OrderEvent) -> None:
-        await self._record("apply_order_event", event)
+    def _projection(self, spec: EntitySpec[Any, Any]) -> Callable[..., Any]:
+        async def project(event: Any) -> None:
+            await self._record(spec.projection, event)
 
-    @activity.defn(name="apply_basket_event")
-    async def apply_basket_event(self, event: BasketEvent) -> None:
-        await self._record("apply_basket_event", event)
-
-    @activity.defn(name="apply_payment_event")
-    async def apply_payment_event(self, event: PaymentEvent) -> None:
-        await self._record("apply_payment_event", event)
-
-    @activity.defn(name="apply_invoice_event")
-    async def apply_invoice_event(self, event: InvoiceEvent) -> None:
-        await self._record("apply_invoice_event", event)
-
-    @activity.defn(name="apply_shopping_list_event")
-    async def apply_shopping_list_event(self, event: ShoppingListEvent) -> None:
-        await self._record("apply_shopping_list_event", event)
+        project.__name__ = project.__qualname__ = spec.projection
+        project.__annotations__ = {"event": spec.event_type, "return": None}  # what the worker decodes into
+        return activity.defn(project)
 
     def for_queue(self, queue: str) -> list[Callable[..., Any]]:
-        return [getattr(self, name) for name in ACTIVITIES_BY_QUEUE[queue]]
+        """A fake for every activity the real service serves on ``queue``; a missing one fails loudly."""
+        projections = {spec.projection: self._projection(spec) for spec in ENTITIES}
+        fakes = []
+        for name in ACTIVITIES_BY_QUEUE[queue]:
+            fake = projections.get(name) or getattr(self, name, None)
+            if fake is None:
+                raise LookupError(f"no fake for the activity {name} that the {queue} service serves")
+            fakes.append(fake)
+        return fakes
 
 
 # ---- a stand-in order: the target of the signals invoices and shopping lists send --------------------

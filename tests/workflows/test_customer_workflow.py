@@ -23,7 +23,7 @@ from domain.customers.events import CustomerEvent
 from domain.customers.model import Customer
 from workflows.customers.customer_workflow import CustomerWorkflow
 from workflows.customers.messages import (
-    CUSTOMER_SUBSCRIBERS,
+    CUSTOMER,
     TASK_QUEUE,
     ChangeSmsNumber,
     CustomerWorkflowInput,
@@ -37,7 +37,7 @@ CustomerHandle = WorkflowHandle[CustomerWorkflow, None]
 SPEC_SUBSCRIBERS = ("customers", "notifications", "search")
 # Fakes poll the spec's queues and whatever the code names, so a missing or extra subscriber shows as a
 # wrong delivery instead of an update that never completes.
-SUBSCRIBER_QUEUES = tuple(dict.fromkeys(SPEC_SUBSCRIBERS + CUSTOMER_SUBSCRIBERS))
+SUBSCRIBER_QUEUES = tuple(dict.fromkeys(SPEC_SUBSCRIBERS + CUSTOMER.subscribers))
 
 
 class RecordingProjections:

@@ -31,7 +31,7 @@ from tests.workflows.fakes import Mall, new_id, running_mall
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.depot.messages import CreateShoppingList, ShoppingListRef
 from workflows.ordering.messages import (
-    ORDER_SUBSCRIBERS,
+    ORDER,
     InvoicePaid,
     OrderWorkflowInput,
     PriceItems,
@@ -230,11 +230,11 @@ async def place_order(
 
 
 def everywhere(*events: tuple[str, int]) -> dict[str, list[tuple[str, int]]]:
-    return {queue: list(events) for queue in ORDER_SUBSCRIBERS}
+    return {queue: list(events) for queue in ORDER.subscribers}
 
 
 def delivered(mall: Mall, order_id: str) -> dict[str, list[tuple[str, int]]]:
-    return {queue: mall.fakes.event_log(order_id, queue) for queue in ORDER_SUBSCRIBERS}
+    return {queue: mall.fakes.event_log(order_id, queue) for queue in ORDER.subscribers}
 
 
 async def search_attributes(handle: OrderHandle) -> dict[str, Any]:
@@ -250,7 +250,7 @@ def args_of(mall: Mall, placed: Placed, name: str) -> list[Any]:
 
 async def reached(mall: Mall, placed: Placed, event_name: str) -> None:
     """Until the event was delivered to every subscriber of orders."""
-    await mall.fakes.wait_for_event(placed.order_id, event_name, ORDER_SUBSCRIBERS)
+    await mall.fakes.wait_for_event(placed.order_id, event_name, ORDER.subscribers)
 
 
 async def approved(mall: Mall) -> Placed:
@@ -604,7 +604,7 @@ async def test_the_cancel_update_answers_only_once_every_subscriber_has_applied_
     held.release()
 
     assert (await update).status is OrderStatus.CANCELLED
-    assert all(mall.fakes.applied(placed.order_id, CANCELLED, queue) for queue in ORDER_SUBSCRIBERS)
+    assert all(mall.fakes.applied(placed.order_id, CANCELLED, queue) for queue in ORDER.subscribers)
 
 
 async def _hold_in_ready(mall: Mall, placed: Placed) -> None:

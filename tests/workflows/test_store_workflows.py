@@ -23,8 +23,8 @@ from temporalio.worker import Worker
 from domain.stores.events import ProductEvent, StoreEvent
 from domain.stores.model import Product, Store
 from workflows.stores.messages import (
-    PRODUCT_SUBSCRIBERS,
-    STORE_SUBSCRIBERS,
+    PRODUCT,
+    STORE,
     TASK_QUEUE,
     AddProduct,
     ChangePrice,
@@ -45,7 +45,7 @@ SPEC_PRODUCT_SUBSCRIBERS = ("stores", "baskets", "depot", "search")
 # Fakes poll the spec's queues and whatever the code names, so a missing or extra subscriber shows as a
 # wrong delivery instead of an update that never completes.
 SUBSCRIBER_QUEUES = tuple(
-    dict.fromkeys(SPEC_STORE_SUBSCRIBERS + SPEC_PRODUCT_SUBSCRIBERS + STORE_SUBSCRIBERS + PRODUCT_SUBSCRIBERS)
+    dict.fromkeys(SPEC_STORE_SUBSCRIBERS + SPEC_PRODUCT_SUBSCRIBERS + STORE.subscribers + PRODUCT.subscribers)
 )
 
 StoreHandle = WorkflowHandle[StoreWorkflow, None]

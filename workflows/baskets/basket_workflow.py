@@ -8,22 +8,16 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.customers.activities import CustomersActivities
     from domain.baskets import model as rules
-    from domain.baskets.events import basket_event
     from domain.baskets.model import Basket, BasketStatus
-    from workflows.baskets.messages import (
-        BASKET_SUBSCRIBERS,
-        AddItem,
-        BasketWorkflowInput,
-        Checkout,
-        RemoveItem,
-        StartBasket,
-    )
-    from workflows.baskets.messages import TASK_QUEUE as HOME_QUEUE
-    from workflows.customers.calls import authorize_customer
+    from workflows.baskets.messages import BASKET, AddItem, BasketWorkflowInput, Checkout, RemoveItem, StartBasket
+    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
+    from workflows.customers.messages import AuthorizeCustomer
     from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
     from workflows.ordering.messages import OrderWorkflowInput, order_workflow_id
     from workflows.ordering.order_workflow import OrderWorkflow
+    from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
 
 
@@ -31,20 +25,14 @@ with workflow.unsafe.imports_passed_through():
 class BasketWorkflow:
     """One basket, ``basket:<id>``: open until checked out or cancelled; an untouched basket expires."""
 
+    ENTITY = BASKET  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: BasketWorkflowInput) -> None:
         self._id = input.basket_id
         self._touched = False
         self._start_failed = False
-        self._entity: Entity[Basket] = Entity(
-            kind="basket",
-            state=input.basket,
-            number=input.number,
-            build_event=basket_event,
-            projection="apply_basket_event",
-            subscribers=BASKET_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Basket] = Entity(self.ENTITY, state=input.basket, number=input.number)
 
     @workflow.run
     async def run(self, input: BasketWorkflowInput) -> Basket | None:
@@ -91,7 +79,9 @@ class BasketWorkflow:
         if self._entity.state is not None:
             return self._entity.state  # a repeated start is answered, not applied twice
         try:
-            await authorize_customer(cmd.customer_id)  # only a known, enabled customer starts a basket
+            # Only a known, enabled customer starts a basket.
+            authorize = AuthorizeCustomer(customer_id=cmd.customer_id)
+            await run_activity(CustomersActivities.authorize_customer, authorize, task_queue=CUSTOMERS_QUEUE)
         except Exception:
             self._start_failed = True
             raise

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from domain.baskets.events import BasketEvent, basket_event
 from domain.baskets.model import Basket, CatalogProduct
+from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "baskets"
-BASKET_SUBSCRIBERS = ("baskets",)
+BASKET = EntitySpec[Basket, BasketEvent](
+    kind="basket",
+    event_type=BasketEvent,
+    build_event=basket_event,
+    projection="apply_basket_event",
+    subscribers=("baskets",),
+    home_queue=TASK_QUEUE,
+)
 
 
 def basket_workflow_id(basket_id: str) -> str:

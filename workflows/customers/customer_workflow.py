@@ -4,15 +4,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.customers import model as rules
-    from domain.customers.events import customer_event
     from domain.customers.model import Customer
-    from workflows.customers.messages import (
-        CUSTOMER_SUBSCRIBERS,
-        ChangeSmsNumber,
-        CustomerWorkflowInput,
-        RegisterCustomer,
-    )
-    from workflows.customers.messages import TASK_QUEUE as HOME_QUEUE
+    from workflows.customers.messages import CUSTOMER, ChangeSmsNumber, CustomerWorkflowInput, RegisterCustomer
     from workflows.shared.entity import Entity
 
 
@@ -20,18 +13,12 @@ with workflow.unsafe.imports_passed_through():
 class CustomerWorkflow:
     """One customer, ``customer:<id>``."""
 
+    ENTITY = CUSTOMER  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: CustomerWorkflowInput) -> None:
         self._id = input.customer_id
-        self._entity: Entity[Customer] = Entity(
-            kind="customer",
-            state=input.customer,
-            number=input.number,
-            build_event=customer_event,
-            projection="apply_customer_event",
-            subscribers=CUSTOMER_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Customer] = Entity(self.ENTITY, state=input.customer, number=input.number)
 
     @workflow.run
     async def run(self, input: CustomerWorkflowInput) -> None:

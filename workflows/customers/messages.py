@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from domain.customers.events import CustomerEvent, customer_event
 from domain.customers.model import Customer
+from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "customers"
-CUSTOMER_SUBSCRIBERS = ("customers", "notifications", "search")
+CUSTOMER = EntitySpec[Customer, CustomerEvent](
+    kind="customer",
+    event_type=CustomerEvent,
+    build_event=customer_event,
+    projection="apply_customer_event",
+    subscribers=("customers", "notifications", "search"),
+    home_queue=TASK_QUEUE,
+)
 
 
 def customer_workflow_id(customer_id: str) -> str:

@@ -4,10 +4,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.depot import model as rules
-    from domain.depot.events import shopping_list_event
     from domain.depot.model import ShoppingList, ShoppingListStatus
-    from workflows.depot.messages import SHOPPING_LIST_SUBSCRIBERS, AssignBot, ShoppingListWorkflowInput
-    from workflows.depot.messages import TASK_QUEUE as HOME_QUEUE
+    from workflows.depot.messages import SHOPPING_LIST, AssignBot, ShoppingListWorkflowInput
+    from workflows.ordering import order_workflow  # the module: the order's saga imports depot's activities
     from workflows.ordering.messages import ShoppingListCompleted, order_workflow_id
     from workflows.shared.entity import Entity
 
@@ -18,18 +17,12 @@ FINAL = (ShoppingListStatus.COMPLETED, ShoppingListStatus.CANCELLED)
 class ShoppingListWorkflow:
     """One shopping list, ``shopping-list:<id>``: bots pick it; completion tells the order."""
 
+    ENTITY = SHOPPING_LIST  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: ShoppingListWorkflowInput) -> None:
         self._id = input.list_id
-        self._entity: Entity[ShoppingList] = Entity(
-            kind="shopping list",
-            state=input.shopping_list,
-            number=input.number,
-            build_event=shopping_list_event,
-            projection="apply_shopping_list_event",
-            subscribers=SHOPPING_LIST_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[ShoppingList] = Entity(self.ENTITY, state=input.shopping_list, number=input.number)
 
     @workflow.run
     async def run(self, input: ShoppingListWorkflowInput) -> ShoppingList | None:
@@ -77,8 +70,9 @@ class ShoppingListWorkflow:
         self._entity.check(lambda: rules.complete(self._entity.current()))
 
     async def _tell_order(self, shopping_list: ShoppingList) -> None:
-        order = workflow.get_external_workflow_handle(order_workflow_id(shopping_list.order_id))
-        await order.signal("shopping_list_completed", ShoppingListCompleted(shopping_id=shopping_list.id))
+        order_type = order_workflow.OrderWorkflow
+        order = workflow.get_external_workflow_handle_for(order_type.run, order_workflow_id(shopping_list.order_id))
+        await order.signal(order_type.shopping_list_completed, ShoppingListCompleted(shopping_id=shopping_list.id))
 
     @workflow.update
     async def cancel(self) -> ShoppingList:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from domain.ordering.model import OrderItem
+from domain.ordering.events import OrderEvent, order_event
+from domain.ordering.model import Order, OrderItem
+from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "ordering"
-ORDER_SUBSCRIBERS = ("ordering", "search", "notifications")
+ORDER = EntitySpec[Order, OrderEvent](
+    kind="order",
+    event_type=OrderEvent,
+    build_event=order_event,
+    projection="apply_order_event",
+    subscribers=("ordering", "search", "notifications"),
+    home_queue=TASK_QUEUE,
+)
 
 
 def order_workflow_id(order_id: str) -> str:

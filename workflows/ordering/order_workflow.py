@@ -2,37 +2,38 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
+from temporalio.types import MethodAsyncSingleParam
 
 with workflow.unsafe.imports_passed_through():
+    from activities.baskets.activities import BasketsActivities
+    from activities.customers.activities import CustomersActivities
+    from activities.depot.activities import DepotActivities
+    from activities.payments.invoices import InvoicesActivities
+    from activities.payments.payments import PaymentsActivities
     from domain.depot.model import Wanted
     from domain.ordering import model as rules
-    from domain.ordering.events import order_event
-    from domain.ordering.model import FINAL, Order, OrderItem, OrderStatus
-    from domain.shared.errors import ErrorKind
+    from domain.ordering.model import FINAL, Order, OrderStatus
+    from domain.shared.errors import Conflict
+    from workflows.baskets.messages import TASK_QUEUE as BASKETS_QUEUE
     from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
     from workflows.customers.messages import AuthorizeCustomer
     from workflows.depot.messages import TASK_QUEUE as DEPOT_QUEUE
     from workflows.depot.messages import CreateShoppingList, ShoppingListRef
-    from workflows.ordering.messages import (
-        ORDER_SUBSCRIBERS,
-        InvoicePaid,
-        OrderWorkflowInput,
-        PriceItems,
-        ShoppingListCompleted,
-    )
-    from workflows.ordering.messages import TASK_QUEUE as HOME_QUEUE
+    from workflows.ordering.messages import ORDER, InvoicePaid, OrderWorkflowInput, PriceItems, ShoppingListCompleted
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.payments.messages import CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
     from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
-    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+    from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
+    from workflows.shared.errors import business_error_in, business_failure
 
-BASKETS_QUEUE = "baskets"
+P = TypeVar("P")
+R = TypeVar("R")
 PATCH_CREATED_CONCURRENTLY = "order-created-published-concurrently"
 PATCH_CANCEL_ANSWERS_SETTLED = "cancel-answers-when-settled"
 PATCH_CANCEL_WHILE_INVOICING = "cancel-accepted-while-invoicing"
@@ -41,14 +42,6 @@ SAGA_STEPS = 5
 
 class _CancelRequested(Exception):
     """Raised between saga steps when a cancel was accepted: the step in flight always finishes first."""
-
-
-def business_reason(err: ActivityError) -> str | None:
-    """The message of a business failure (a non-retryable, typed ApplicationError), else None."""
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.non_retryable and cause.type in {k.value for k in ErrorKind}:
-        return cause.message
-    return None
 
 
 @workflow.defn
@@ -60,6 +53,8 @@ class OrderWorkflow:
     before its step runs, so a step that failed half-way is undone too; compensations are idempotent)
     and rejects the order. Transient failures are retried by Temporal and never compensate.
     """
+
+    ENTITY = ORDER  # what it is, what it emits, who receives it: declared once in its messages.py
 
     @staticmethod
     def summary(order_id: str, item_count: int, total: Decimal) -> str:
@@ -81,15 +76,7 @@ class OrderWorkflow:
             created_at=now,
             updated_at=now,
         )
-        self._entity: Entity[Order] = Entity(
-            kind="order",
-            state=provisional,
-            number=0,
-            build_event=order_event,
-            projection="apply_order_event",
-            subscribers=ORDER_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Order] = Entity(self.ENTITY, state=provisional, number=0)
 
     # ---- the run -------------------------------------------------------------------------------
 
@@ -118,14 +105,14 @@ class OrderWorkflow:
         """A direct order (no basket) is priced from baskets' product cache; a failure rejects it."""
         self._details("pricing the items")
         try:
-            items = await self._activity(
-                "price_items", PriceItems(items=self._input.requested), BASKETS_QUEUE, list[OrderItem]
+            items = await run_activity(
+                BasketsActivities.price_items, PriceItems(items=self._input.requested), task_queue=BASKETS_QUEUE
             )
         except ActivityError as err:
-            reason = business_reason(err)
-            if reason is None:
+            refused = business_error_in(err)  # None: an outage or a bug, retried by Temporal, never a reason
+            if refused is None:
                 raise
-            return reason
+            return refused.message
         self._entity.state = self._order().model_copy(update={"items": tuple(items)})
         return None
 
@@ -136,7 +123,7 @@ class OrderWorkflow:
             await self._step(
                 1,
                 "authorize customer",
-                "authorize_customer",
+                CustomersActivities.authorize_customer,
                 AuthorizeCustomer(customer_id=order.customer_id),
                 CUSTOMERS_QUEUE,
             )
@@ -145,16 +132,15 @@ class OrderWorkflow:
             shopping_id = await self._step(
                 2,
                 "create shopping list",
-                "create_shopping_list",
+                DepotActivities.create_shopping_list,
                 CreateShoppingList(order_id=order.id, items=wanted),
                 DEPOT_QUEUE,
-                str,
             )
             compensations.append(("release payment", self._release_payment))
             await self._step(
                 3,
                 "confirm payment",
-                "confirm_payment",
+                PaymentsActivities.confirm_payment,
                 ReservePayment(
                     payment_id=order.payment_id,
                     customer_id=order.customer_id,
@@ -164,15 +150,19 @@ class OrderWorkflow:
                 PAYMENTS_QUEUE,
             )
             await self._step(
-                4, "initiate shopping", "initiate_shopping", ShoppingListRef(list_id=shopping_id), DEPOT_QUEUE
+                4,
+                "initiate shopping",
+                DepotActivities.initiate_shopping,
+                ShoppingListRef(list_id=shopping_id),
+                DEPOT_QUEUE,
             )
             self._raise_if_cancel_requested()
         except ActivityError as err:
-            reason = business_reason(err)
-            if reason is None:
+            refused = business_error_in(err)
+            if refused is None:
                 raise
             await self._compensate(compensations)
-            await self._reject(reason)
+            await self._reject(refused.message)
             return False
         except _CancelRequested:
             await self._compensate(compensations)
@@ -194,8 +184,8 @@ class OrderWorkflow:
             return
         order = self._order()
         self._details("opening the invoice")
-        invoice_id = await self._activity(
-            "create_invoice",
+        invoice_id = await run_activity(
+            InvoicesActivities.create_invoice,
             CreateInvoice(
                 invoice_id=order.id,
                 order_id=order.id,
@@ -203,8 +193,7 @@ class OrderWorkflow:
                 payment_id=order.payment_id,
                 amount=order.total,
             ),
-            PAYMENTS_QUEUE,
-            str,
+            task_queue=PAYMENTS_QUEUE,
         )
         # The order was still approved while its invoice was being opened, so a cancel could be accepted
         # then; it is honoured. (Checked only when one was, so older orders replay as they ran.)
@@ -235,21 +224,11 @@ class OrderWorkflow:
         await self._cancel()
 
     async def _step(
-        self, number: int, title: str, activity: str, arg: Any, queue: str, result_type: type | None = None
-    ) -> Any:
+        self, number: int, title: str, activity: MethodAsyncSingleParam[Any, P, R], arg: P, queue: str
+    ) -> R:
         self._raise_if_cancel_requested()
         self._details(f"step {number}/{SAGA_STEPS}: {title}")
-        return await self._activity(activity, arg, queue, result_type)
-
-    async def _activity(self, name: str, arg: Any, queue: str, result_type: Any = None) -> Any:
-        return await workflow.execute_activity(
-            name,
-            arg,
-            task_queue=queue,
-            result_type=result_type,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=TRANSIENT_RETRY,
-        )
+        return await run_activity(activity, arg, task_queue=queue)
 
     def _raise_if_cancel_requested(self) -> None:
         if self._cancel_requested:
@@ -262,18 +241,20 @@ class OrderWorkflow:
             await compensation()
 
     async def _cancel_shopping_list(self) -> None:
-        await self._activity("cancel_shopping_list", ShoppingListRef(list_id=self._order().id), DEPOT_QUEUE)
+        ref = ShoppingListRef(list_id=self._order().id)
+        await run_activity(DepotActivities.cancel_shopping_list, ref, task_queue=DEPOT_QUEUE)
 
     async def _release_payment(self) -> None:
         order = self._order()
-        await self._activity(
-            "release_payment",
+        await run_activity(
+            PaymentsActivities.release_payment,
             ReleasePayment(payment_id=order.payment_id, customer_id=order.customer_id, order_id=order.id),
-            PAYMENTS_QUEUE,
+            task_queue=PAYMENTS_QUEUE,
         )
 
     async def _cancel_invoice(self) -> None:
-        await self._activity("cancel_invoice", InvoiceRef(invoice_id=self._order().id), PAYMENTS_QUEUE)
+        ref = InvoiceRef(invoice_id=self._order().id)
+        await run_activity(InvoicesActivities.cancel_invoice, ref, task_queue=PAYMENTS_QUEUE)
 
     async def _reject(self, reason: str) -> None:
         await self._entity.apply("ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now()))
@@ -314,11 +295,7 @@ class OrderWorkflow:
         await workflow.wait_condition(lambda: self._order().status in FINAL and (self._entity.settled or not settle))
         order = self._order()
         if order.status is not OrderStatus.CANCELLED:
-            raise ApplicationError(
-                f"the order was {order.status.value} before it could be cancelled",
-                type=ErrorKind.CONFLICT.value,
-                non_retryable=True,
-            )
+            raise business_failure(Conflict(f"the order was {order.status.value} before it could be cancelled"))
         return order
 
     @cancel.validator

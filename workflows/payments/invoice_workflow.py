@@ -3,13 +3,14 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.payments.payments import PaymentsActivities
     from domain.payments import invoice as rules
-    from domain.payments.events import invoice_event
     from domain.payments.invoice import Invoice, InvoiceStatus
+    from workflows.ordering import order_workflow  # the module: the order's saga imports the invoices' activities
     from workflows.ordering.messages import InvoicePaid, order_workflow_id
-    from workflows.payments.messages import PAYMENT_SUBSCRIBERS, CapturePayment, InvoiceWorkflowInput
-    from workflows.payments.messages import TASK_QUEUE as HOME_QUEUE
-    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
+    from workflows.payments.messages import INVOICE, CapturePayment, InvoiceWorkflowInput
+    from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
+    from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
 
 
@@ -17,18 +18,12 @@ with workflow.unsafe.imports_passed_through():
 class InvoiceWorkflow:
     """``invoice:<id>`` (invoice ID = order ID): paying it captures the payment and completes the order."""
 
+    ENTITY = INVOICE  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: InvoiceWorkflowInput) -> None:
         self._id = input.invoice_id
-        self._entity: Entity[Invoice] = Entity(
-            kind="invoice",
-            state=input.invoice,
-            number=input.number,
-            build_event=invoice_event,
-            projection="apply_invoice_event",
-            subscribers=PAYMENT_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Invoice] = Entity(self.ENTITY, state=input.invoice, number=input.number)
 
     @workflow.run
     async def run(self, input: InvoiceWorkflowInput) -> Invoice | None:
@@ -59,15 +54,11 @@ class InvoiceWorkflow:
 
     async def _settle(self, invoice: Invoice) -> None:
         """Capture the reserved payment, then tell the order: both before the invoice counts as paid."""
-        await workflow.execute_activity(
-            "capture_payment",
-            CapturePayment(payment_id=invoice.payment_id, order_id=invoice.order_id),
-            task_queue="payments",
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=TRANSIENT_RETRY,
-        )
-        order = workflow.get_external_workflow_handle(order_workflow_id(invoice.order_id))
-        await order.signal("invoice_paid", InvoicePaid(invoice_id=invoice.id))
+        capture = CapturePayment(payment_id=invoice.payment_id, order_id=invoice.order_id)
+        await run_activity(PaymentsActivities.capture_payment, capture, task_queue=PAYMENTS_QUEUE)
+        order_type = order_workflow.OrderWorkflow
+        order = workflow.get_external_workflow_handle_for(order_type.run, order_workflow_id(invoice.order_id))
+        await order.signal(order_type.invoice_paid, InvoicePaid(invoice_id=invoice.id))
 
     @workflow.update
     async def cancel(self) -> Invoice:

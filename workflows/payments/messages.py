@@ -4,11 +4,28 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from domain.payments.events import InvoiceEvent, PaymentEvent, invoice_event, payment_event
 from domain.payments.invoice import Invoice
 from domain.payments.model import Payment
+from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "payments"
-PAYMENT_SUBSCRIBERS = ("payments",)
+PAYMENT = EntitySpec[Payment, PaymentEvent](
+    kind="payment",
+    event_type=PaymentEvent,
+    build_event=payment_event,
+    projection="apply_payment_event",
+    subscribers=("payments",),
+    home_queue=TASK_QUEUE,
+)
+INVOICE = EntitySpec[Invoice, InvoiceEvent](
+    kind="invoice",
+    event_type=InvoiceEvent,
+    build_event=invoice_event,
+    projection="apply_invoice_event",
+    subscribers=("payments",),
+    home_queue=TASK_QUEUE,
+)
 
 
 def payment_workflow_id(payment_id: str) -> str:

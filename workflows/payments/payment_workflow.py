@@ -5,19 +5,20 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.customers.activities import CustomersActivities
     from domain.payments import model as rules
-    from domain.payments.events import payment_event
     from domain.payments.model import Payment, PaymentStatus
-    from workflows.customers.calls import authorize_customer
+    from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
+    from workflows.customers.messages import AuthorizeCustomer
     from workflows.payments.messages import (
-        PAYMENT_SUBSCRIBERS,
+        PAYMENT,
         AuthorizePayment,
         CapturePayment,
         PaymentWorkflowInput,
         ReleasePayment,
         ReservePayment,
     )
-    from workflows.payments.messages import TASK_QUEUE as HOME_QUEUE
+    from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
 
 
@@ -25,19 +26,13 @@ with workflow.unsafe.imports_passed_through():
 class PaymentWorkflow:
     """One payment authorization, ``payment:<id>``: expires if not used within its time to live."""
 
+    ENTITY = PAYMENT  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: PaymentWorkflowInput) -> None:
         self._id = input.payment_id
         self._start_failed = False
-        self._entity: Entity[Payment] = Entity(
-            kind="payment",
-            state=input.payment,
-            number=input.number,
-            build_event=payment_event,
-            projection="apply_payment_event",
-            subscribers=PAYMENT_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Payment] = Entity(self.ENTITY, state=input.payment, number=input.number)
 
     def _status(self) -> PaymentStatus | None:
         return None if self._entity.state is None else self._entity.state.status
@@ -63,7 +58,9 @@ class PaymentWorkflow:
         if self._entity.state is not None:
             return self._entity.state  # a repeated authorization is answered, not applied twice
         try:
-            await authorize_customer(cmd.customer_id)  # only a known, enabled customer authorizes a payment
+            # Only a known, enabled customer authorizes a payment.
+            authorize = AuthorizeCustomer(customer_id=cmd.customer_id)
+            await run_activity(CustomersActivities.authorize_customer, authorize, task_queue=CUSTOMERS_QUEUE)
         except Exception:
             self._start_failed = True
             raise

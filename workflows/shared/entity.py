@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from temporalio import workflow
 
@@ -19,37 +18,23 @@ from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent
 from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
 from workflows.shared.errors import checked, domain_failures
+from workflows.shared.spec import EntitySpec
 
 S = TypeVar("S")
-EventBuilder = Callable[[str, int, datetime, S], DomainEvent]
 
 
 class Entity(Generic[S]):
-    def __init__(
-        self,
-        *,
-        kind: str,
-        state: S | None,
-        number: int,
-        build_event: EventBuilder[S],
-        projection: str,
-        subscribers: Sequence[str],
-        home_queue: str,
-    ) -> None:
-        self.kind = kind
+    def __init__(self, spec: EntitySpec[S, Any], *, state: S | None, number: int) -> None:
+        self.spec = spec
         self.state = state
         self.number = number
         self.events_this_run = 0
-        self._build_event = build_event
-        self._projection = projection
-        self._subscribers = tuple(subscribers)
-        self._home_queue = home_queue
         self._lock = asyncio.Lock()
         self._publishing: asyncio.Task[None] | None = None
 
     def current(self) -> S:
         if self.state is None:
-            raise NotFound(f"the {self.kind} does not exist")
+            raise NotFound(f"the {self.spec.kind} does not exist")
         return self.state
 
     def check(self, change: Callable[[], S]) -> None:
@@ -79,8 +64,8 @@ class Entity(Generic[S]):
             self.state = new_state
             self.number += 1
             self.events_this_run += 1
-            event = self._build_event(event_name, self.number, workflow.now(), new_state)
-            publication = publish(self._projection, event, self._subscribers, self._home_queue)
+            event = self.spec.build_event(event_name, self.number, workflow.now(), new_state)
+            publication = publish(self.spec.projection, event, self.spec.subscribers, self.spec.home_queue)
             if wait:
                 await publication
             else:

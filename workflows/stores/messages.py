@@ -6,12 +6,28 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from domain.stores.events import ProductEvent, StoreEvent, product_event, store_event
 from domain.stores.model import Product, Store
+from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "stores"
 # Who keeps a copy of stores and products (SPEC §3): the owner's read model first.
-STORE_SUBSCRIBERS = ("stores", "baskets", "depot", "search")
-PRODUCT_SUBSCRIBERS = ("stores", "baskets", "depot", "search")
+STORE = EntitySpec[Store, StoreEvent](
+    kind="store",
+    event_type=StoreEvent,
+    build_event=store_event,
+    projection="apply_store_event",
+    subscribers=("stores", "baskets", "depot", "search"),
+    home_queue=TASK_QUEUE,
+)
+PRODUCT = EntitySpec[Product, ProductEvent](
+    kind="product",
+    event_type=ProductEvent,
+    build_event=product_event,
+    projection="apply_product_event",
+    subscribers=("stores", "baskets", "depot", "search"),
+    home_queue=TASK_QUEUE,
+)
 
 
 def store_workflow_id(store_id: str) -> str:

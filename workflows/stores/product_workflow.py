@@ -4,35 +4,27 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.stores import model as rules
-    from domain.stores.events import product_event
     from domain.stores.model import Product
     from workflows.shared.entity import Entity
     from workflows.stores.messages import (
-        PRODUCT_SUBSCRIBERS,
+        PRODUCT,
         AddProduct,
         ChangePrice,
         ProductWorkflowInput,
         RebrandProduct,
     )
-    from workflows.stores.messages import TASK_QUEUE as HOME_QUEUE
 
 
 @workflow.defn
 class ProductWorkflow:
     """One product, ``product:<id>``: ends when the product is removed."""
 
+    ENTITY = PRODUCT  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: ProductWorkflowInput) -> None:
         self._id = input.product_id
-        self._entity: Entity[Product] = Entity(
-            kind="product",
-            state=input.product,
-            number=input.number,
-            build_event=product_event,
-            projection="apply_product_event",
-            subscribers=PRODUCT_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Product] = Entity(self.ENTITY, state=input.product, number=input.number)
 
     @workflow.run
     async def run(self, input: ProductWorkflowInput) -> Product | None:

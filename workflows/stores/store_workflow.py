@@ -4,29 +4,21 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.stores import model as rules
-    from domain.stores.events import store_event
     from domain.stores.model import Store
     from workflows.shared.entity import Entity
-    from workflows.stores.messages import STORE_SUBSCRIBERS, CreateStore, RebrandStore, StoreWorkflowInput
-    from workflows.stores.messages import TASK_QUEUE as HOME_QUEUE
+    from workflows.stores.messages import STORE, CreateStore, RebrandStore, StoreWorkflowInput
 
 
 @workflow.defn
 class StoreWorkflow:
     """One store, ``store:<id>``: lives as long as the store; continues-as-new before its history grows."""
 
+    ENTITY = STORE  # what it is, what it emits, who receives it: declared once in its messages.py
+
     @workflow.init
     def __init__(self, input: StoreWorkflowInput) -> None:
         self._id = input.store_id
-        self._entity: Entity[Store] = Entity(
-            kind="store",
-            state=input.store,
-            number=input.number,
-            build_event=store_event,
-            projection="apply_store_event",
-            subscribers=STORE_SUBSCRIBERS,
-            home_queue=HOME_QUEUE,
-        )
+        self._entity: Entity[Store] = Entity(self.ENTITY, state=input.store, number=input.number)
 
     @workflow.run
     async def run(self, input: StoreWorkflowInput) -> None:

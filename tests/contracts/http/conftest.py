@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from mallbots.client import MallbotsClient
 from mallbots.stack import Stack
+from mallbots.tools.client import MallbotsClient
 
 from .states import ProviderStates
 

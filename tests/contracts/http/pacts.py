@@ -24,7 +24,7 @@ import pytest
 from pact import Pact, generate, match
 from pact.match.matcher import AbstractMatcher, GenericMatcher
 
-from mallbots.client import ApiError, MallbotsClient
+from mallbots.tools.client import ApiError, MallbotsClient
 
 CONSUMER = "mallbots-client"
 PROVIDERS = ("stores", "customers", "baskets", "ordering", "depot", "payments", "notifications", "search")

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from mallbots.client import ApiError, MallbotsClient
+from mallbots.tools.client import ApiError, MallbotsClient
 
 Values = dict[str, str]
 Builder = Callable[[MallbotsClient], Awaitable[Values]]

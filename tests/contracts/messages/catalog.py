@@ -1,36 +1,21 @@
 """Which events exist, who emits them and who subscribes: names and wiring only, no message contents.
 
-Everything here is read from the product code (the event-name ``Literal`` types of ``domain/<svc>/events.py``
-and the ``*_SUBSCRIBERS`` tuples the workflows publish to), so a new event or a new subscriber shows up
+Everything here is read from the product code: the service registry's entity workflows and the ``EntitySpec``
+each declares (event type and names, projection, subscribers), so a new event or a new subscriber shows up
 here, and then as a missing interaction, without anyone remembering to add it.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, get_args
+from typing import Any
 
-from domain.baskets.events import BasketEvent, BasketEventName
-from domain.customers.events import CustomerEvent, CustomerEventName
-from domain.depot.events import ShoppingListEvent, ShoppingListEventName
-from domain.ordering.events import OrderEvent, OrderEventName
-from domain.payments.events import InvoiceEvent, InvoiceEventName, PaymentEvent, PaymentEventName
 from domain.shared.events import DomainEvent
-from domain.stores.events import ProductEvent, ProductEventName, StoreEvent, StoreEventName
-from workflows.baskets import basket_workflow
-from workflows.baskets.messages import BASKET_SUBSCRIBERS
-from workflows.customers import customer_workflow
-from workflows.customers.messages import CUSTOMER_SUBSCRIBERS
-from workflows.depot import shopping_list_workflow
-from workflows.depot.messages import SHOPPING_LIST_SUBSCRIBERS
-from workflows.ordering import order_workflow
-from workflows.ordering.messages import ORDER_SUBSCRIBERS
-from workflows.payments import invoice_workflow, payment_workflow
-from workflows.payments.messages import PAYMENT_SUBSCRIBERS
-from workflows.stores import product_workflow, store_workflow
-from workflows.stores.messages import PRODUCT_SUBSCRIBERS, STORE_SUBSCRIBERS
+from mallbots.services import DEFINITIONS
+from workflows.shared.spec import EntitySpec
 
 ROOT = Path(__file__).resolve().parents[3]
 PACT_DIR = ROOT / "contracts" / "pacts"
@@ -77,86 +62,52 @@ SPEC_EVENTS = (
 
 @dataclass(frozen=True)
 class Aggregate:
-    """One kind of aggregate: the service (and workflow) that emits its events and who receives them."""
+    """One kind of aggregate: the entity workflow that emits its events, as the service registry runs it."""
 
     service: str  # the emitting service: the provider is ``<service>-events``
-    field: str  # the snapshot's field in the event (``StoreEvent.store``)
-    event_model: type[DomainEvent]
-    event_names: tuple[str, ...]
-    projection: str  # the activity name the workflow pushes the event to
-    subscribers: tuple[str, ...]
-    workflow_module: ModuleType
+    workflow: type
+
+    @property
+    def spec(self) -> EntitySpec[Any, Any]:
+        spec: EntitySpec[Any, Any] = self.workflow.ENTITY  # type: ignore[attr-defined]
+        return spec
+
+    @property
+    def field(self) -> str:
+        return self.spec.snapshot_field  # the snapshot's field in the event (``StoreEvent.store``)
+
+    @property
+    def event_model(self) -> type[DomainEvent]:
+        event_type: type[DomainEvent] = self.spec.event_type
+        return event_type
+
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        return self.spec.event_names
+
+    @property
+    def projection(self) -> str:
+        return self.spec.projection  # the activity name the workflow pushes the event to
+
+    @property
+    def subscribers(self) -> tuple[str, ...]:
+        return self.spec.subscribers
+
+    @property
+    def workflow_module(self) -> ModuleType:
+        return sys.modules[self.workflow.__module__]
 
     @property
     def provider(self) -> str:
         return provider_name(self.service)
 
 
-def _names(literal: Any) -> tuple[str, ...]:
-    return tuple(get_args(literal))
-
-
-AGGREGATES = (
-    Aggregate(
-        "stores", "store", StoreEvent, _names(StoreEventName), "apply_store_event", STORE_SUBSCRIBERS, store_workflow
-    ),
-    Aggregate(
-        "stores",
-        "product",
-        ProductEvent,
-        _names(ProductEventName),
-        "apply_product_event",
-        PRODUCT_SUBSCRIBERS,
-        product_workflow,
-    ),
-    Aggregate(
-        "customers",
-        "customer",
-        CustomerEvent,
-        _names(CustomerEventName),
-        "apply_customer_event",
-        CUSTOMER_SUBSCRIBERS,
-        customer_workflow,
-    ),
-    Aggregate(
-        "baskets",
-        "basket",
-        BasketEvent,
-        _names(BasketEventName),
-        "apply_basket_event",
-        BASKET_SUBSCRIBERS,
-        basket_workflow,
-    ),
-    Aggregate(
-        "ordering", "order", OrderEvent, _names(OrderEventName), "apply_order_event", ORDER_SUBSCRIBERS, order_workflow
-    ),
-    Aggregate(
-        "depot",
-        "shopping_list",
-        ShoppingListEvent,
-        _names(ShoppingListEventName),
-        "apply_shopping_list_event",
-        SHOPPING_LIST_SUBSCRIBERS,
-        shopping_list_workflow,
-    ),
-    Aggregate(
-        "payments",
-        "payment",
-        PaymentEvent,
-        _names(PaymentEventName),
-        "apply_payment_event",
-        PAYMENT_SUBSCRIBERS,
-        payment_workflow,
-    ),
-    Aggregate(
-        "payments",
-        "invoice",
-        InvoiceEvent,
-        _names(InvoiceEventName),
-        "apply_invoice_event",
-        PAYMENT_SUBSCRIBERS,  # InvoiceWorkflow publishes to the same subscribers as payments
-        invoice_workflow,
-    ),
+# Every entity workflow the service registry runs (a workflow without an ``ENTITY`` emits no events).
+AGGREGATES = tuple(
+    Aggregate(service, workflow)
+    for service, definition in DEFINITIONS.items()
+    for workflow in definition.workflows
+    if hasattr(workflow, "ENTITY")
 )
 
 # The provider state of each event: what happened to the aggregate, from its creation on. The consumer

@@ -25,19 +25,20 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment
 
-from activities.baskets.tables import BasketProductCache, BasketRow, BasketStoreCache
-from activities.customers.tables import CustomerRow
-from activities.depot.tables import DepotProductCache, DepotStoreCache, ShoppingListRow
-from activities.notifications.tables import NotificationCustomerCache, NotificationRow
-from activities.ordering.tables import OrderRow
-from activities.payments.tables import InvoiceRow, PaymentRow
-from activities.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
-from activities.shared.db import SessionFactory, table_of
-from activities.stores.tables import ProductRow, StoreRow
+from activities.notifications.gateway import RecordingGateway
 from domain.customers.events import CustomerEvent
 from domain.customers.model import Customer
 from mallbots.db import Databases
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
+from readmodels.baskets.tables import BasketProductCache, BasketRow, BasketStoreCache
+from readmodels.customers.tables import CustomerRow
+from readmodels.depot.tables import DepotProductCache, DepotStoreCache, ShoppingListRow
+from readmodels.notifications.tables import NotificationCustomerCache, NotificationRow
+from readmodels.ordering.tables import OrderRow
+from readmodels.payments.tables import InvoiceRow, PaymentRow
+from readmodels.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
+from readmodels.shared.db import SessionFactory, table_of
+from readmodels.stores.tables import ProductRow, StoreRow
 from tests.contracts.messages.catalog import Pair
 
 Json = dict[str, Any]
@@ -222,7 +223,12 @@ def projection_activities(databases: Databases, client: Client) -> dict[str, dic
     """subscriber → activity name → the activity its worker registers (the composition root's objects)."""
     found: dict[str, dict[str, Callable[..., Any]]] = {}
     for service, definition in DEFINITIONS.items():
-        objects = definition.activity_objects(ServiceResources(sessions=databases.sessions(service), client=client))
+        resources = ServiceResources(
+            sessions=databases.sessions(service),
+            client=client,
+            gateway=RecordingGateway(databases.sessions("notifications")),
+        )
+        objects = definition.activity_objects(resources)
         found[service] = {_activity_name(fn): fn for fn in activity_methods(objects)}
     return found
 

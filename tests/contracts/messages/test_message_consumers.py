@@ -11,8 +11,8 @@ import pytest
 from pact import Pact
 from temporalio import activity
 
-from activities.baskets.projections import BasketsCacheProjections
 from domain.stores.events import StoreEvent
+from readmodels.baskets.projections import BasketsProjections
 from tests.contracts.messages.catalog import PACT_DIR, PAIRS, Pair, pact_file, pact_files
 from tests.contracts.messages.consumer_examples import build_pact
 from tests.contracts.messages.consumer_harness import ConsumerHarness
@@ -51,7 +51,7 @@ def test_the_pact_file_is_written_the_same_way_every_time(key: tuple[str, str], 
     shutil.copyfile(written, pact_file(consumer, provider))
 
 
-class ForgetfulBasketsCache(BasketsCacheProjections):
+class ForgetfulBasketsCache(BasketsProjections):
     """A baskets projection that stopped storing whether the store participates (a consumer-side bug)."""
 
     @activity.defn(name="apply_store_event")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from mallbots.client import MallbotsClient
+from mallbots.tools.client import MallbotsClient
 
 T = TypeVar("T")
 

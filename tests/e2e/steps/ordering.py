@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from mallbots.client import ApiError, Json
+from mallbots.tools.client import ApiError, Json
 from tests.e2e.steps.common import authorize, fill_basket, items, quoted, register
 from tests.e2e.steps.mall import Mall
 from tests.e2e.steps.world import World, money

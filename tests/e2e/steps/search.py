@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from mallbots.client import ApiError
+from mallbots.tools.client import ApiError
 from tests.e2e.steps.common import quoted
 from tests.e2e.steps.mall import Mall
 from tests.e2e.steps.ordering import place_order

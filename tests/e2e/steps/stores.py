@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, then, when
 
-from mallbots.client import ApiError
+from mallbots.tools.client import ApiError
 from tests.e2e.steps.common import amount, quoted
 from tests.e2e.steps.mall import Mall
 from tests.e2e.steps.world import World, money

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from mallbots.client import ApiError
+from mallbots.tools.client import ApiError
 from tests.e2e.steps.mall import Mall
 
 T = TypeVar("T")

@@ -1,0 +1,114 @@
+"""The composition root: settings + a Temporal client + databases (+ overrides) → workers and the API app.
+
+Wiring only: nothing here starts a server. ``mallbots.stack`` provisions what is missing (the embedded
+dev stack), migrates, and then calls these; tests call them with their own overrides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from temporalio.client import Client, Interceptor
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.notifications.gateway import RecordingGateway, SmsGateway
+from api.app import create_app
+from api.deps import ApiContext, EntitySettings
+from mallbots.db import Databases
+from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
+from mallbots.settings import Settings
+from mallbots.telemetry import metrics_runtime, tracing_interceptor
+from mallbots.temporal_client import connect
+
+# The sandbox guards every workflow against non-deterministic calls. Passing all modules through means
+# they are imported once and shared instead of re-imported for each workflow run (our workflow modules
+# keep no module-level mutable state, which is what makes sharing them safe). Without the sandbox at all
+# the saga runs ~15% faster (MALLBOTS_WORKFLOW_SANDBOX=false); the replay tests still guard determinism.
+SANDBOXED = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
+UNSANDBOXED = UnsandboxedWorkflowRunner()
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What a test (or another deployment) replaces in the default wiring."""
+
+    activities: Mapping[str, Sequence[object]] = field(default_factory=dict)  # service → activity objects
+    sms_gateway: SmsGateway | None = None  # default: record each message in the notifications schema
+
+
+async def connect_temporal(settings: Settings, address: str, tracer: TracerProvider | None = None) -> Client:
+    """The one client of a process (workers and API share it), with tracing and SDK metrics as configured.
+    The dev server opens its port a moment before it serves, so a refused first connection is retried."""
+    interceptors: list[Interceptor] = [tracing_interceptor(tracer)] if tracer is not None else []
+    runtime = metrics_runtime(settings.temporal_metrics_address) if settings.temporal_metrics_address else None
+    attempts = 100
+    for attempt in range(attempts):
+        try:
+            return await connect(address, settings.temporal_namespace, interceptors, runtime)
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+def build_workers(
+    settings: Settings,
+    client: Client,
+    databases: Databases,
+    services: Iterable[str],
+    overrides: Overrides = Overrides(),
+) -> list[Worker]:
+    """One worker per service task queue (a service with neither workflows nor activities gets none)."""
+    gateway = overrides.sms_gateway or RecordingGateway(databases.sessions("notifications"))
+    workers = []
+    for name in services:
+        definition = DEFINITIONS[name]
+        objects = overrides.activities.get(name)
+        if objects is None:
+            resources = ServiceResources(sessions=databases.sessions(name), client=client, gateway=gateway)
+            objects = definition.activity_objects(resources)
+        activities = activity_methods(objects)
+        if not activities and not definition.workflows:
+            continue
+        workers.append(
+            Worker(
+                client,
+                task_queue=definition.task_queue,
+                workflows=list(definition.workflows),
+                activities=activities,
+                max_concurrent_activities=200,
+                max_concurrent_workflow_tasks=200,
+                workflow_runner=SANDBOXED if settings.workflow_sandbox else UNSANDBOXED,
+            )
+        )
+    return workers
+
+
+def build_app(
+    settings: Settings,
+    client: Client,
+    databases: Databases,
+    services: Iterable[str],
+    tracer: TracerProvider | None = None,
+) -> FastAPI:
+    """The REST API of ``services``, reading each service's read model, commanding through ``client``."""
+    context = ApiContext(
+        client=client,
+        sessions=databases.sessions,
+        entities=EntitySettings(
+            basket_ttl_seconds=settings.basket_ttl.total_seconds(),
+            payment_ttl_seconds=settings.payment_ttl.total_seconds(),
+            continue_as_new_after=settings.continue_as_new_after,
+        ),
+    )
+    app = create_app(context, services, readiness=databases.ping)
+    if tracer is not None:
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer)
+    return app

@@ -1,0 +1,35 @@
+"""What each entity declares once, in its service's ``messages.py``: what it is, the events it emits and
+who receives them. The entity workflow runs on it; the workflow tests' fakes and the message contracts'
+catalogue are derived from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar, get_args
+
+from domain.shared.events import DomainEvent, snapshot_field
+
+S = TypeVar("S")
+E = TypeVar("E", bound=DomainEvent)
+
+
+@dataclass(frozen=True)
+class EntitySpec(Generic[S, E]):
+    kind: str  # "shopping list": the aggregate as messages name it ("the shopping list does not exist")
+    event_type: type[E]
+    build_event: Callable[[str, int, datetime, S], E]
+    # The activity every subscriber serves for these events: one name, one implementation per subscriber.
+    projection: str
+    subscribers: tuple[str, ...]  # task queues, the owner's own read model first
+    home_queue: str  # the owner's queue: its projection runs as a local activity
+
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        names: Any = self.event_type.model_fields["name"].annotation
+        return tuple(get_args(names))
+
+    @property
+    def snapshot_field(self) -> str:
+        return snapshot_field(self.event_type)
