@@ -112,3 +112,28 @@ def build_app(
     if tracer is not None:
         FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer)
     return app
+
+
+@dataclass(frozen=True)
+class Wiring:
+    workers: list[Worker]
+    app: FastAPI | None
+
+
+def bootstrap(
+    settings: Settings,
+    client: Client,
+    databases: Databases,
+    services: Iterable[str],
+    *,
+    workers: bool = True,
+    api: bool = True,
+    overrides: Overrides = Overrides(),
+    tracer: TracerProvider | None = None,
+) -> Wiring:
+    """Everything one process runs for ``services``: their workers, their API, or both."""
+    services = list(services)
+    return Wiring(
+        workers=build_workers(settings, client, databases, services, overrides) if workers else [],
+        app=build_app(settings, client, databases, services, tracer) if api else None,
+    )

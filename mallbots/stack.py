@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -116,19 +117,22 @@ class Stack:
             self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
         self.client = await bootstrap.connect_temporal(self.settings, self.temporal_address, self.tracer_provider)
         self.databases = Databases(self.database_urls)
-        if self.options.run_workers:
-            self.workers = bootstrap.build_workers(
-                self.settings, self.client, self.databases, self.options.services, self.options.overrides
-            )
-            self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
-        if self.options.run_api:
-            await self._start_api()
-
-    async def _start_api(self) -> None:
-        assert self.client is not None and self.databases is not None
-        app = bootstrap.build_app(
-            self.settings, self.client, self.databases, self.options.services, self.tracer_provider
+        wiring = bootstrap.bootstrap(
+            self.settings,
+            self.client,
+            self.databases,
+            self.options.services,
+            workers=self.options.run_workers,
+            api=self.options.run_api,
+            overrides=self.options.overrides,
+            tracer=self.tracer_provider,
         )
+        self.workers = wiring.workers
+        self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
+        if wiring.app is not None:
+            await self._serve(wiring.app)
+
+    async def _serve(self, app: FastAPI) -> None:
         port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
         port = port or free_port()
         config = uvicorn.Config(

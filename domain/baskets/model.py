@@ -8,8 +8,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from domain.ordering.model import OrderItem
-from domain.shared.errors import Conflict, InvalidArgument, NotFound
-from domain.shared.money import MAX_QUANTITY
+from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
+from domain.shared.lines import LineItem, lines_total, require_quantity
 
 
 class BasketStatus(StrEnum):
@@ -32,15 +32,7 @@ class CatalogProduct(BaseModel):
     removed: bool = False
 
 
-class BasketItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    product_id: str
-    store_id: str
-    store_name: str
-    product_name: str
-    price: Decimal
-    quantity: int
+BasketItem = LineItem  # the product's names and price as they were when it was added
 
 
 class Basket(BaseModel):
@@ -59,13 +51,11 @@ class Basket(BaseModel):
 
 
 def basket_total(items: tuple[BasketItem, ...] | list[BasketItem]) -> Decimal:
-    return sum((item.price * item.quantity for item in items), Decimal("0.00"))
+    return lines_total(items)
 
 
 def start_basket(basket_id: str, customer_id: str) -> Basket:
-    if not customer_id.strip():
-        raise InvalidArgument("the customer ID cannot be blank")
-    return Basket(id=basket_id, customer_id=customer_id.strip())
+    return Basket(id=basket_id, customer_id=require_text(customer_id, "customer ID"))
 
 
 def _open(basket: Basket) -> Basket:
@@ -74,17 +64,9 @@ def _open(basket: Basket) -> Basket:
     return basket
 
 
-def _quantity(quantity: int) -> int:
-    if quantity < 1:
-        raise InvalidArgument("the quantity must be at least 1")
-    if quantity > MAX_QUANTITY:
-        raise InvalidArgument(f"the quantity cannot be more than {MAX_QUANTITY}")
-    return quantity
-
-
 def priced_line(product: CatalogProduct | None, product_id: str, quantity: int) -> BasketItem:
     """A line priced from the catalogue: the product must be sold, by a store that takes part in the mall."""
-    _quantity(quantity)
+    require_quantity(quantity)
     if product is None or product.removed:
         raise NotFound(f"the product {product_id} does not exist")
     if not product.store_participating:
@@ -101,7 +83,7 @@ def priced_line(product: CatalogProduct | None, product_id: str, quantity: int) 
 
 def order_items(lines: tuple[BasketItem, ...] | list[BasketItem]) -> list[OrderItem]:
     """What an order is made of: the lines with the names and prices they were captured with."""
-    return [OrderItem.model_validate(line.model_dump()) for line in lines]
+    return list(lines)
 
 
 def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, quantity: int) -> Basket:
@@ -111,7 +93,7 @@ def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, qu
     items = list(basket.items)
     for index, item in enumerate(items):
         if item.product_id == line.product_id:
-            items[index] = item.model_copy(update={"quantity": _quantity(item.quantity + quantity)})
+            items[index] = item.model_copy(update={"quantity": require_quantity(item.quantity + quantity)})
             break
     else:
         items.append(line)
@@ -120,7 +102,7 @@ def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, qu
 
 def remove_item(basket: Basket, product_id: str, quantity: int) -> Basket:
     _open(basket)
-    _quantity(quantity)
+    require_quantity(quantity)
     items = []
     found = False
     for item in basket.items:
@@ -137,11 +119,10 @@ def remove_item(basket: Basket, product_id: str, quantity: int) -> Basket:
 
 def check_out(basket: Basket, payment_id: str) -> Basket:
     _open(basket)
-    if not payment_id.strip():
-        raise InvalidArgument("the payment ID cannot be blank")
+    payment = require_text(payment_id, "payment ID")
     if not basket.items:
         raise InvalidArgument("the basket is empty")
-    return basket.model_copy(update={"status": BasketStatus.CHECKED_OUT, "payment_id": payment_id.strip()})
+    return basket.model_copy(update={"status": BasketStatus.CHECKED_OUT, "payment_id": payment})
 
 
 def cancel_basket(basket: Basket) -> Basket:

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
 
 
 class ShoppingListStatus(StrEnum):
@@ -120,10 +120,9 @@ def initiate(shopping_list: ShoppingList) -> ShoppingList:
 
 
 def assign(shopping_list: ShoppingList, bot_id: str) -> ShoppingList:
-    if not bot_id.strip():
-        raise InvalidArgument("the bot ID cannot be blank")
+    bot = require_text(bot_id, "bot ID")
     _from(shopping_list, ShoppingListStatus.AVAILABLE, "assigned")
-    return shopping_list.model_copy(update={"status": ShoppingListStatus.ASSIGNED, "bot_id": bot_id.strip()})
+    return shopping_list.model_copy(update={"status": ShoppingListStatus.ASSIGNED, "bot_id": bot})
 
 
 def complete(shopping_list: ShoppingList) -> ShoppingList:

@@ -8,8 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from domain.shared.errors import Conflict, InvalidArgument
-from domain.shared.money import MAX_QUANTITY
+from domain.shared.errors import Conflict, InvalidArgument, require_text
+from domain.shared.lines import LineItem, lines_total, require_quantity
 
 
 class OrderStatus(StrEnum):
@@ -24,15 +24,7 @@ class OrderStatus(StrEnum):
 FINAL = (OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.CANCELLED)
 
 
-class OrderItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    product_id: str
-    store_id: str
-    store_name: str
-    product_name: str
-    price: Decimal
-    quantity: int
+OrderItem = LineItem  # an order's line is the basket line it was checked out with, price and names included
 
 
 class Order(BaseModel):
@@ -53,7 +45,7 @@ class Order(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def total(self) -> Decimal:
-        return sum((i.price * i.quantity for i in self.items), Decimal("0.00"))
+        return lines_total(self.items)
 
     @property
     def store_ids(self) -> list[str]:
@@ -62,19 +54,13 @@ class Order(BaseModel):
 
 def validate_request(customer_id: str, payment_id: str, quantities: dict[str, int]) -> None:
     """The checks any order request must pass before a saga is started."""
-    if not customer_id.strip():
-        raise InvalidArgument("the customer ID cannot be blank")
-    if not payment_id.strip():
-        raise InvalidArgument("the payment ID cannot be blank")
+    require_text(customer_id, "customer ID")
+    require_text(payment_id, "payment ID")
     if not quantities:
         raise InvalidArgument("the order has no items")
     for product_id, quantity in quantities.items():
-        if not product_id.strip():
-            raise InvalidArgument("the product ID cannot be blank")
-        if quantity < 1:
-            raise InvalidArgument("the quantity must be at least 1")
-        if quantity > MAX_QUANTITY:
-            raise InvalidArgument(f"the quantity cannot be more than {MAX_QUANTITY}")
+        require_text(product_id, "product ID")
+        require_quantity(quantity)
 
 
 def _move(order: Order, allowed: tuple[OrderStatus, ...], to: OrderStatus, at: datetime, **changes: object) -> Order:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
 from domain.shared.money import MAX_PAYMENT, cents
 
 
@@ -34,13 +34,12 @@ class Payment(BaseModel):
 
 
 def authorize_payment(payment_id: str, customer_id: str, amount: Decimal) -> Payment:
-    if not customer_id.strip():
-        raise InvalidArgument("the customer ID cannot be blank")
+    customer = require_text(customer_id, "customer ID")
     if not amount.is_finite() or amount <= 0:
         raise InvalidArgument("the payment amount must be greater than zero")
     if amount > MAX_PAYMENT:
         raise InvalidArgument(f"the payment amount cannot be more than {MAX_PAYMENT}")
-    return Payment(id=payment_id, customer_id=customer_id.strip(), amount=cents(amount, "payment amount"))
+    return Payment(id=payment_id, customer_id=customer, amount=cents(amount, "payment amount"))
 
 
 def reserve_payment(

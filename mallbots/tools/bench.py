@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from mallbots.tools.bench_floor import FLOOR_QUEUE, FloorWorkflow, noop
+from mallbots.tools.bench_floor import FLOOR_QUEUE, FloorWorkflow, bench_noop
 from mallbots.tools.client import MallbotsClient
 
 # The saga's critical path: OrderCreated published, 4 steps (each commanding another entity), OrderApproved.
@@ -104,7 +104,7 @@ async def bench_orders(mall: MallbotsClient, orders: int, concurrency: int) -> R
 
 
 async def bench_floor(client: Client, runs: int, concurrency: int, steps: int = SAGA_ACTIVITIES) -> Result:
-    async with Worker(client, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow], activities=[noop]):
+    async with Worker(client, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow], activities=[bench_noop]):
 
         async def one(i: int) -> None:
             await client.execute_workflow(

@@ -9,8 +9,8 @@ from temporalio import activity, workflow
 FLOOR_QUEUE = "bench-floor"
 
 
-@activity.defn(name="bench_noop")
-async def noop(step: int) -> int:
+@activity.defn
+async def bench_noop(step: int) -> int:
     return step
 
 
@@ -20,6 +20,6 @@ class FloorWorkflow:
     async def run(self, steps: int) -> int:
         for step in range(steps):
             await workflow.execute_activity(
-                "bench_noop", step, task_queue=FLOOR_QUEUE, start_to_close_timeout=timedelta(seconds=10)
+                bench_noop, step, task_queue=FLOOR_QUEUE, start_to_close_timeout=timedelta(seconds=10)
             )
         return steps

@@ -31,6 +31,17 @@ async def _row(stack: Stack, service: str, model: type, key: str) -> object:
         return await session.get(model, key)
 
 
+async def _settled_row(stack: Stack, service: str, model: type, key: str, status: str) -> object:
+    """Another service's read model follows the order's events eventually (only the owner's is read-your-writes):
+    wait, on the rows themselves, until it shows ``status``; the limit only turns a hang into a failure."""
+    async with asyncio.timeout(30):
+        while True:
+            row = await _row(stack, service, model, key)
+            if getattr(row, "status", None) == status:
+                return row
+            await asyncio.sleep(0.05)
+
+
 async def _checkout(mall: MallbotsClient, shop: Shop, amount: str, quantity: int = 5) -> tuple[str, str]:
     payment_id = await mall.authorize_payment(shop.customer_id, amount)
     basket_id = await mall.start_basket(shop.customer_id)
@@ -61,7 +72,7 @@ async def test_a_checkout_is_approved_and_every_read_model_shows_it(
 
     row = await _row(stack, "ordering", OrderRow, order_id)
     assert isinstance(row, OrderRow) and (row.status, row.version) == ("approved", 2)
-    view = await _row(stack, "search", SearchOrderView, order_id)
+    view = await _settled_row(stack, "search", SearchOrderView, order_id, "approved")
     assert isinstance(view, SearchOrderView)
     assert (view.status, view.store_ids, view.product_ids) == ("approved", [shop.store_id], [shop.widget_id])
     assert view.customer_name.startswith("Customer ")

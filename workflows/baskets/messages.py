@@ -7,14 +7,7 @@ from domain.baskets.model import Basket, CatalogProduct
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "baskets"
-BASKET = EntitySpec[Basket, BasketEvent](
-    kind="basket",
-    event_type=BasketEvent,
-    build_event=basket_event,
-    projection="apply_basket_event",
-    subscribers=("baskets",),
-    home_queue=TASK_QUEUE,
-)
+BASKET = EntitySpec(BasketEvent, basket_event, subscribers=("baskets",), home_queue=TASK_QUEUE)
 
 
 def basket_workflow_id(basket_id: str) -> str:

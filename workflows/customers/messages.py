@@ -9,13 +9,8 @@ from domain.customers.model import Customer
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "customers"
-CUSTOMER = EntitySpec[Customer, CustomerEvent](
-    kind="customer",
-    event_type=CustomerEvent,
-    build_event=customer_event,
-    projection="apply_customer_event",
-    subscribers=("customers", "notifications", "search"),
-    home_queue=TASK_QUEUE,
+CUSTOMER = EntitySpec(
+    CustomerEvent, customer_event, subscribers=("customers", "notifications", "search"), home_queue=TASK_QUEUE
 )
 
 

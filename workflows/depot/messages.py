@@ -7,14 +7,7 @@ from domain.depot.model import ShoppingList, Wanted
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "depot"
-SHOPPING_LIST = EntitySpec[ShoppingList, ShoppingListEvent](
-    kind="shopping list",
-    event_type=ShoppingListEvent,
-    build_event=shopping_list_event,
-    projection="apply_shopping_list_event",
-    subscribers=("depot",),
-    home_queue=TASK_QUEUE,
-)
+SHOPPING_LIST = EntitySpec(ShoppingListEvent, shopping_list_event, subscribers=("depot",), home_queue=TASK_QUEUE)
 
 
 def shopping_list_workflow_id(list_id: str) -> str:

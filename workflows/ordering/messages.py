@@ -5,18 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from domain.ordering.events import OrderEvent, order_event
-from domain.ordering.model import Order, OrderItem
+from domain.ordering.model import OrderItem
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "ordering"
-ORDER = EntitySpec[Order, OrderEvent](
-    kind="order",
-    event_type=OrderEvent,
-    build_event=order_event,
-    projection="apply_order_event",
-    subscribers=("ordering", "search", "notifications"),
-    home_queue=TASK_QUEUE,
-)
+ORDER = EntitySpec(OrderEvent, order_event, subscribers=("ordering", "search", "notifications"), home_queue=TASK_QUEUE)
 
 
 def order_workflow_id(order_id: str) -> str:

@@ -10,22 +10,8 @@ from domain.payments.model import Payment
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "payments"
-PAYMENT = EntitySpec[Payment, PaymentEvent](
-    kind="payment",
-    event_type=PaymentEvent,
-    build_event=payment_event,
-    projection="apply_payment_event",
-    subscribers=("payments",),
-    home_queue=TASK_QUEUE,
-)
-INVOICE = EntitySpec[Invoice, InvoiceEvent](
-    kind="invoice",
-    event_type=InvoiceEvent,
-    build_event=invoice_event,
-    projection="apply_invoice_event",
-    subscribers=("payments",),
-    home_queue=TASK_QUEUE,
-)
+PAYMENT = EntitySpec(PaymentEvent, payment_event, subscribers=("payments",), home_queue=TASK_QUEUE)
+INVOICE = EntitySpec(InvoiceEvent, invoice_event, subscribers=("payments",), home_queue=TASK_QUEUE)
 
 
 def payment_workflow_id(payment_id: str) -> str:

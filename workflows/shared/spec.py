@@ -17,13 +17,21 @@ E = TypeVar("E", bound=DomainEvent)
 
 @dataclass(frozen=True)
 class EntitySpec(Generic[S, E]):
-    kind: str  # "shopping list": the aggregate as messages name it ("the shopping list does not exist")
     event_type: type[E]
     build_event: Callable[[str, int, datetime, S], E]
-    # The activity every subscriber serves for these events: one name, one implementation per subscriber.
-    projection: str
     subscribers: tuple[str, ...]  # task queues, the owner's own read model first
     home_queue: str  # the owner's queue: its projection runs as a local activity
+
+    @property
+    def kind(self) -> str:
+        """The aggregate as messages name it: "the shopping list does not exist"."""
+        return self.snapshot_field.replace("_", " ")
+
+    @property
+    def projection(self) -> str:
+        """The activity every subscriber serves for these events (``apply_shopping_list_event``): one name,
+        one implementation per subscriber."""
+        return f"apply_{self.snapshot_field}_event"
 
     @property
     def event_names(self) -> tuple[str, ...]:

@@ -12,21 +12,9 @@ from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "stores"
 # Who keeps a copy of stores and products (SPEC §3): the owner's read model first.
-STORE = EntitySpec[Store, StoreEvent](
-    kind="store",
-    event_type=StoreEvent,
-    build_event=store_event,
-    projection="apply_store_event",
-    subscribers=("stores", "baskets", "depot", "search"),
-    home_queue=TASK_QUEUE,
-)
-PRODUCT = EntitySpec[Product, ProductEvent](
-    kind="product",
-    event_type=ProductEvent,
-    build_event=product_event,
-    projection="apply_product_event",
-    subscribers=("stores", "baskets", "depot", "search"),
-    home_queue=TASK_QUEUE,
+STORE = EntitySpec(StoreEvent, store_event, subscribers=("stores", "baskets", "depot", "search"), home_queue=TASK_QUEUE)
+PRODUCT = EntitySpec(
+    ProductEvent, product_event, subscribers=("stores", "baskets", "depot", "search"), home_queue=TASK_QUEUE
 )
 
 
