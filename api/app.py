@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Iterable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from api.deps import ApiContext
 from api.errors import install_error_handlers
+from api.http import BodyLimit, RequestDeadline, RequestMetrics
+from api.idempotency import Idempotency
 from api.routers import baskets, customers, depot, notifications, ordering, payments, search, stores
 
 ROUTERS = {
@@ -64,19 +65,16 @@ def _install_health(app: FastAPI, readiness: Callable[[], Awaitable[None]] | Non
 
 
 def _install_metrics(app: FastAPI) -> None:
+    """This app's HTTP metrics (its own registry, so two apps in one process stay apart), then the process's
+    default registry: what the workers in this process count (e.g. parked poison events)."""
     registry = CollectorRegistry()
-    requests = Counter("mallbots_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry)
-    latency = Histogram("mallbots_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(request.method, route).observe(time.perf_counter() - started)
-        return response
+    # Outermost last: every answer is counted, a huge body never reaches the deadline or the app, and the
+    # deadline covers what idempotency does in the database too.
+    app.add_middleware(Idempotency, sessions=lambda: app.state.context.sessions)
+    app.add_middleware(RequestDeadline, seconds=app.state.context.request_timeout_seconds)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestMetrics, registry=registry)
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry) + generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

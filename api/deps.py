@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request
 from temporalio.client import Client
 
+from api.idempotency import current_key
 from domain.shared.errors import NotFound
 from readmodels.shared.db import SessionFactory
 from workflows.shared.client import EntityGone, update_entity
@@ -39,6 +40,7 @@ class ApiContext:
     client: Client
     sessions: Callable[[str], SessionFactory]
     entities: EntitySettings = EntitySettings()
+    request_timeout_seconds: float = 10.0  # no request waits longer: 503 + Retry-After
 
 
 def _context(request: Request) -> ApiContext:
@@ -85,6 +87,13 @@ SearchReadModel = Annotated[SessionFactory, Depends(search_read_model)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
+def _accepts_idempotency_key(key: IdempotencyKey = None) -> None:
+    """Declares the header on a command (its value is used by ``api.idempotency``)."""
+
+
+ACCEPTS_IDEMPOTENCY_KEY = Depends(_accepts_idempotency_key)
+
+
 def new_id(scope: str, idempotency_key: str | None) -> str:
     """A fresh ID, or the same ID every time for the same key (so a retried POST creates nothing new)."""
     if idempotency_key:
@@ -112,9 +121,10 @@ async def command(
     when_closed: ClosedCheck | None = None,
 ) -> Any:
     """Send a command to an entity. One that does not exist is a 404; one whose workflow has ended
-    (a final state) is first shown to ``when_closed``, which raises the 409 that explains it."""
+    (a final state) is first shown to ``when_closed``, which raises the 409 that explains it. A command
+    with an Idempotency-Key carries it as its update ID, so racing retries are applied once."""
     try:
-        return await update_entity(client, workflow_id, update, arg)
+        return await update_entity(client, workflow_id, update, arg, update_id=current_key.get())
     except EntityGone as err:
         if when_closed is not None:
             await when_closed()

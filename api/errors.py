@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
@@ -38,6 +40,17 @@ def _message(err: RequestValidationError) -> str:
         where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
     return "; ".join(parts) or "invalid request"
+
+
+def _methods_of(request: Request) -> list[str]:
+    """Every method the API serves at this request's path, read from its OpenAPI document (one path is
+    often served by several routes, and Starlette's own ``Allow`` names only the first)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -76,3 +89,24 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
         return JSONResponse({"message": _message(err)}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        """Routing errors (unknown path, method not allowed with its ``Allow``) in the one error shape."""
+        if err.status_code == 404:
+            message = f"there is no {request.url.path}"
+        elif err.status_code == 405:
+            # Starlette names only the first route of the path; a path is often served by several.
+            allowed = ", ".join(_methods_of(request))
+            message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+            return JSONResponse(
+                {"message": message}, status_code=405, headers={**(err.headers or {}), "Allow": allowed}
+            )
+        else:
+            message = str(err.detail)
+        return JSONResponse({"message": message}, status_code=err.status_code, headers=err.headers)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, err: Exception) -> JSONResponse:
+        log.error("a request failed", exc_info=err)
+        return JSONResponse({"message": "the request failed; it was logged"}, status_code=500)

@@ -1,9 +1,35 @@
-"""Wire format: lowerCamelCase JSON, money as JSON numbers, errors as {"message": ...}."""
+"""Wire format: lowerCamelCase JSON, money as JSON numbers, errors as {"message": ...}; and the request
+fields, each declared once with the bounds the OpenAPI document shows and the domain rule that enforces
+them (the rule's message is the 400's: "the store name cannot contain control characters")."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from domain.search import MAX_FILTER_IDS
+from domain.shared.lines import MAX_LINES
+from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY, MAX_TOTAL
+from domain.shared.text import (
+    ID_PATTERN,
+    MAX_DESCRIPTION,
+    MAX_ID,
+    MAX_LOCATION,
+    MAX_NAME,
+    MAX_SKU,
+    MAX_SMS_INPUT,
+    MULTILINE_PATTERN,
+    NO_CONTROLS_PATTERN,
+    TEXT_PATTERN,
+    optional_text,
+    require_id,
+    require_text,
+)
 
 
 class ApiModel(BaseModel):
@@ -18,8 +44,98 @@ class ErrorResponse(ApiModel):
     message: str
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorResponse, "description": "invalid input"},
-    404: {"model": ErrorResponse, "description": "unknown ID"},
-    409: {"model": ErrorResponse, "description": "not allowed in the current state"},
-}
+def _responses(*statuses: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorResponse, "description": description} for status, description in statuses}
+
+
+ERROR_RESPONSES = _responses(
+    (400, "invalid input, nothing written"),
+    (404, "unknown ID"),
+    (409, "not allowed in the current state"),
+    (413, "request body too large"),
+    (422, "an Idempotency-Key reused for a different request"),
+    (503, "a dependency is unavailable or the command took too long; retry after Retry-After seconds"),
+)
+
+
+# ---- the rules, as validators: a broken rule raises the domain's InvalidArgument, answered as a 400 ----
+
+
+def _text(what: str, max_length: int = MAX_NAME) -> Callable[[str], str]:
+    return lambda value: require_text(value, what, max_length)
+
+
+def _optional(what: str, max_length: int, multiline: bool = False) -> Callable[[str], str]:
+    return lambda value: optional_text(value, what, max_length, multiline=multiline)
+
+
+def _id(what: str) -> Callable[[str], str]:
+    return lambda value: require_id(value, what)
+
+
+def _text_schema(max_length: int, pattern: str = TEXT_PATTERN, min_length: int = 1) -> dict[str, Any]:
+    return {"minLength": min_length, "maxLength": max_length, "pattern": pattern}
+
+
+_ID_SCHEMA: dict[str, Any] = {"minLength": 1, "maxLength": MAX_ID, "pattern": ID_PATTERN}
+
+StoreName = Annotated[str, Field(json_schema_extra=_text_schema(MAX_NAME)), AfterValidator(_text("store name"))]
+StoreLocation = Annotated[
+    str,
+    Field(json_schema_extra=_text_schema(MAX_LOCATION)),
+    AfterValidator(_text("store location", MAX_LOCATION)),
+]
+ProductName = Annotated[str, Field(json_schema_extra=_text_schema(MAX_NAME)), AfterValidator(_text("product name"))]
+ProductDescription = Annotated[
+    str,
+    Field(json_schema_extra=_text_schema(MAX_DESCRIPTION, MULTILINE_PATTERN, 0)),
+    AfterValidator(_optional("product description", MAX_DESCRIPTION, multiline=True)),
+]
+Sku = Annotated[
+    str,
+    Field(json_schema_extra=_text_schema(MAX_SKU, NO_CONTROLS_PATTERN, 0)),
+    AfterValidator(_optional("SKU", MAX_SKU)),
+]
+CustomerName = Annotated[str, Field(json_schema_extra=_text_schema(MAX_NAME)), AfterValidator(_text("customer name"))]
+SmsNumber = Annotated[
+    str,
+    Field(json_schema_extra={"minLength": 5, "maxLength": MAX_SMS_INPUT, "pattern": r"^\+?[0-9][0-9 ().-]{4,30}$"}),
+    AfterValidator(_text("SMS number", MAX_SMS_INPUT)),
+]
+CustomerId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("customer ID"))]
+PaymentId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("payment ID"))]
+ProductId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("product ID"))]
+BotId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("bot ID"))]
+
+# Money and counts: the domain rules refuse what is out of bounds, with their own messages.
+Price = Annotated[Decimal, Field(json_schema_extra={"minimum": 0, "maximum": float(MAX_PRICE), "multipleOf": 0.01})]
+Amount = Annotated[
+    Decimal,
+    Field(json_schema_extra={"exclusiveMinimum": 0, "maximum": float(MAX_PAYMENT), "multipleOf": 0.01}),
+]
+Total = Annotated[Decimal, Field(json_schema_extra={"minimum": 0, "maximum": float(MAX_TOTAL)})]
+Quantity = Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": MAX_QUANTITY})]
+MAX_ITEMS = MAX_LINES
+FilterIds = Annotated[
+    list[Annotated[str, Field(json_schema_extra=_ID_SCHEMA)]],
+    Field(max_length=MAX_FILTER_IDS),
+]
+
+
+def id_path(what: str) -> Any:
+    return Path(json_schema_extra=_ID_SCHEMA, description=f"the {what}")
+
+
+StoreIdPath = Annotated[str, id_path("store ID"), AfterValidator(_id("store ID"))]
+ProductIdPath = Annotated[str, id_path("product ID"), AfterValidator(_id("product ID"))]
+CustomerIdPath = Annotated[str, id_path("customer ID"), AfterValidator(_id("customer ID"))]
+BasketIdPath = Annotated[str, id_path("basket ID"), AfterValidator(_id("basket ID"))]
+OrderIdPath = Annotated[str, id_path("order ID"), AfterValidator(_id("order ID"))]
+ShoppingListIdPath = Annotated[str, id_path("shopping list ID"), AfterValidator(_id("shopping list ID"))]
+PaymentIdPath = Annotated[str, id_path("payment ID"), AfterValidator(_id("payment ID"))]
+InvoiceIdPath = Annotated[str, id_path("invoice ID"), AfterValidator(_id("invoice ID"))]
+CustomerIdQuery = Annotated[
+    str,
+    Query(alias="customerId", json_schema_extra=_ID_SCHEMA),
+    AfterValidator(_id("customer ID")),
+]

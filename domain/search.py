@@ -12,9 +12,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.ordering.model import OrderStatus
 from domain.shared.errors import InvalidArgument
+from domain.shared.money import MAX_TOTAL
+from domain.shared.text import require_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_FILTER_IDS = 50  # stores or products a search may name
+MAX_CURSOR = 200
 
 
 class OrderFilters(BaseModel):
@@ -40,6 +44,13 @@ class Cursor(BaseModel):
 
 
 def validate_filters(filters: OrderFilters) -> OrderFilters:
+    if filters.customer_id is not None:
+        require_id(filters.customer_id, "customer ID")
+    for what, ids in (("store IDs", filters.store_ids), ("product IDs", filters.product_ids)):
+        if len(ids) > MAX_FILTER_IDS:
+            raise InvalidArgument(f"a search names at most {MAX_FILTER_IDS} {what}")
+        for one in ids:
+            require_id(one, what.removesuffix("s"))
     for moment in (filters.after, filters.before):
         if moment is not None and moment.tzinfo is None:
             raise InvalidArgument("after and before need a time zone (e.g. 2026-11-28T10:00:00Z)")
@@ -50,6 +61,8 @@ def validate_filters(filters: OrderFilters) -> OrderFilters:
     for total in (filters.min_total, filters.max_total):
         if total is not None and (not total.is_finite() or total < 0):
             raise InvalidArgument("minTotal and maxTotal must be zero or more")
+        if total is not None and total > MAX_TOTAL:
+            raise InvalidArgument(f"minTotal and maxTotal cannot be more than {MAX_TOTAL}")
     return filters
 
 
@@ -67,6 +80,8 @@ def encode_cursor(cursor: Cursor) -> str:
 
 
 def decode_cursor(token: str) -> Cursor:
+    if len(token) > MAX_CURSOR:
+        raise InvalidArgument("next is not a cursor this API gave out")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
@@ -75,4 +90,8 @@ def decode_cursor(token: str) -> Cursor:
         raise InvalidArgument("next is not a cursor this API gave out") from err
     if cursor.created_at.tzinfo is None:
         raise InvalidArgument("next is not a cursor this API gave out")
+    try:
+        require_id(cursor.id, "cursor")
+    except InvalidArgument as err:
+        raise InvalidArgument("next is not a cursor this API gave out") from err
     return cursor

@@ -7,8 +7,27 @@ from typing import Any
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.deps import BasketsReadModel, Entities, IdempotencyKey, TemporalClient, command, get_or_404, new_id
-from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from api.deps import (
+    ACCEPTS_IDEMPOTENCY_KEY,
+    BasketsReadModel,
+    Entities,
+    IdempotencyKey,
+    TemporalClient,
+    command,
+    get_or_404,
+    new_id,
+)
+from api.http import JsonRoute
+from api.schemas import (
+    ERROR_RESPONSES,
+    ApiModel,
+    BasketIdPath,
+    CustomerId,
+    IdResponse,
+    PaymentId,
+    ProductId,
+    Quantity,
+)
 from domain.baskets import model as rules
 from domain.baskets.model import Basket
 from domain.shared.errors import Conflict
@@ -27,20 +46,20 @@ from workflows.baskets.messages import (
 from workflows.search_attributes import BASKET_ID, CUSTOMER_ID
 from workflows.shared.client import create_entity, start_entity
 
-router = APIRouter(prefix="/api/baskets", tags=["baskets"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/baskets", tags=["baskets"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class StartBasketRequest(ApiModel):
-    customer_id: str
+    customer_id: CustomerId
 
 
 class ItemRequest(ApiModel):
-    product_id: str
-    quantity: int = 1
+    product_id: ProductId
+    quantity: Quantity = 1
 
 
 class CheckoutRequest(ApiModel):
-    payment_id: str = ""
+    payment_id: PaymentId = ""
 
 
 class BasketItemView(ApiModel):
@@ -100,7 +119,7 @@ async def start_basket(
 
 
 @router.get("/{basket_id}", response_model=BasketResponse)
-async def get_basket(basket_id: str, db: BasketsReadModel) -> BasketResponse:
+async def get_basket(basket_id: BasketIdPath, db: BasketsReadModel) -> BasketResponse:
     return _view(await _basket_row(db, basket_id))
 
 
@@ -121,30 +140,32 @@ async def _command(
     return _view(basket)
 
 
-@router.put("/{basket_id}/addItem", response_model=BasketResponse)
-async def add_item(basket_id: str, body: ItemRequest, client: TemporalClient, db: BasketsReadModel) -> BasketResponse:
+@router.put("/{basket_id}/addItem", response_model=BasketResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def add_item(
+    basket_id: BasketIdPath, body: ItemRequest, client: TemporalClient, db: BasketsReadModel
+) -> BasketResponse:
     # Names and prices come from baskets' own copy of the catalogue (event-carried state).
     product = (await queries.catalog_products(db, [body.product_id])).get(body.product_id)
     cmd = AddItem(product_id=body.product_id, quantity=body.quantity, product=product)
     return await _command(client, db, basket_id, BasketWorkflow.add_item, cmd)
 
 
-@router.put("/{basket_id}/removeItem", response_model=BasketResponse)
+@router.put("/{basket_id}/removeItem", response_model=BasketResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
 async def remove_item(
-    basket_id: str, body: ItemRequest, client: TemporalClient, db: BasketsReadModel
+    basket_id: BasketIdPath, body: ItemRequest, client: TemporalClient, db: BasketsReadModel
 ) -> BasketResponse:
     cmd = RemoveItem(product_id=body.product_id, quantity=body.quantity)
     return await _command(client, db, basket_id, BasketWorkflow.remove_item, cmd)
 
 
-@router.put("/{basket_id}/checkout", response_model=BasketResponse)
+@router.put("/{basket_id}/checkout", response_model=BasketResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
 async def checkout(
-    basket_id: str, body: CheckoutRequest, client: TemporalClient, db: BasketsReadModel
+    basket_id: BasketIdPath, body: CheckoutRequest, client: TemporalClient, db: BasketsReadModel
 ) -> BasketResponse:
     """Starts the order (its ID is the basket's ID) and closes the basket."""
     return await _command(client, db, basket_id, BasketWorkflow.checkout, Checkout(payment_id=body.payment_id))
 
 
-@router.delete("/{basket_id}", response_model=BasketResponse)
-async def cancel_basket(basket_id: str, client: TemporalClient, db: BasketsReadModel) -> BasketResponse:
+@router.delete("/{basket_id}", response_model=BasketResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def cancel_basket(basket_id: BasketIdPath, client: TemporalClient, db: BasketsReadModel) -> BasketResponse:
     return await _command(client, db, basket_id, BasketWorkflow.cancel)

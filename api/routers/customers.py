@@ -7,8 +7,18 @@ from typing import Any
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.deps import CustomersReadModel, Entities, IdempotencyKey, TemporalClient, command, get_or_404, new_id
-from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from api.deps import (
+    ACCEPTS_IDEMPOTENCY_KEY,
+    CustomersReadModel,
+    Entities,
+    IdempotencyKey,
+    TemporalClient,
+    command,
+    get_or_404,
+    new_id,
+)
+from api.http import JsonRoute
+from api.schemas import ERROR_RESPONSES, ApiModel, CustomerIdPath, CustomerName, IdResponse, SmsNumber
 from domain.customers import model as rules
 from domain.customers.model import Customer
 from readmodels.customers import queries
@@ -23,17 +33,18 @@ from workflows.customers.messages import (
 )
 from workflows.search_attributes import CUSTOMER_ID
 from workflows.shared.client import create_entity, start_entity
+from workflows.shared.summaries import summary
 
-router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class RegisterCustomerRequest(ApiModel):
-    name: str
-    sms_number: str
+    name: CustomerName
+    sms_number: SmsNumber
 
 
 class ChangeSmsRequest(ApiModel):
-    sms_number: str
+    sms_number: SmsNumber
 
 
 class CustomerView(ApiModel):
@@ -63,7 +74,7 @@ async def register_customer(
         id=customer_workflow_id(customer_id),
         task_queue=TASK_QUEUE,
         search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, customer_id)]),
-        static_summary=f"Customer {body.name.strip()}",
+        static_summary=summary(f"Customer {body.name.strip()}"),
     )
     cmd = RegisterCustomer(name=body.name, sms_number=body.sms_number)
     await create_entity(client, CustomerWorkflow.register, cmd, start, key)
@@ -71,7 +82,7 @@ async def register_customer(
 
 
 @router.get("/{customer_id}", response_model=CustomerResponse)
-async def get_customer(customer_id: str, db: CustomersReadModel) -> CustomerResponse:
+async def get_customer(customer_id: CustomerIdPath, db: CustomersReadModel) -> CustomerResponse:
     row = await get_or_404(queries.get_customer(db, customer_id), f"customer {customer_id}")
     return CustomerResponse(customer=_view(row))
 
@@ -82,17 +93,19 @@ async def _command(client: TemporalClient, customer_id: str, update: Any, arg: o
     return CustomerResponse(customer=_view(customer))
 
 
-@router.put("/{customer_id}/change-sms", response_model=CustomerResponse)
-async def change_sms_number(customer_id: str, body: ChangeSmsRequest, client: TemporalClient) -> CustomerResponse:
+@router.put("/{customer_id}/change-sms", response_model=CustomerResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def change_sms_number(
+    customer_id: CustomerIdPath, body: ChangeSmsRequest, client: TemporalClient
+) -> CustomerResponse:
     cmd = ChangeSmsNumber(sms_number=body.sms_number)
     return await _command(client, customer_id, CustomerWorkflow.change_sms_number, cmd)
 
 
-@router.put("/{customer_id}/enable", response_model=CustomerResponse)
-async def enable_customer(customer_id: str, client: TemporalClient) -> CustomerResponse:
+@router.put("/{customer_id}/enable", response_model=CustomerResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def enable_customer(customer_id: CustomerIdPath, client: TemporalClient) -> CustomerResponse:
     return await _command(client, customer_id, CustomerWorkflow.enable)
 
 
-@router.put("/{customer_id}/disable", response_model=CustomerResponse)
-async def disable_customer(customer_id: str, client: TemporalClient) -> CustomerResponse:
+@router.put("/{customer_id}/disable", response_model=CustomerResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def disable_customer(customer_id: CustomerIdPath, client: TemporalClient) -> CustomerResponse:
     return await _command(client, customer_id, CustomerWorkflow.disable)

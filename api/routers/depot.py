@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import DepotReadModel, TemporalClient, command, get_or_404
-from api.schemas import ERROR_RESPONSES, ApiModel
+from api.deps import ACCEPTS_IDEMPOTENCY_KEY, DepotReadModel, TemporalClient, command, get_or_404
+from api.http import JsonRoute
+from api.schemas import ERROR_RESPONSES, ApiModel, BotId, ShoppingListIdPath
 from domain.depot import model as rules
 from domain.depot.model import ShoppingList, ShoppingListStatus
 from domain.shared.errors import Conflict
@@ -17,11 +18,11 @@ from readmodels.depot.tables import ShoppingListRow
 from workflows.depot.messages import AssignBot, shopping_list_workflow_id
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 
-router = APIRouter(prefix="/api/depot/shopping", tags=["depot"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/depot/shopping", tags=["depot"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class AssignRequest(ApiModel):
-    bot_id: str = ""
+    bot_id: BotId = ""
 
 
 class ListItemView(ApiModel):
@@ -63,7 +64,7 @@ async def get_shopping_lists(db: DepotReadModel, status: ShoppingListStatus | No
 
 
 @router.get("/{list_id}", response_model=ShoppingListResponse)
-async def get_shopping_list(list_id: str, db: DepotReadModel) -> ShoppingListResponse:
+async def get_shopping_list(list_id: ShoppingListIdPath, db: DepotReadModel) -> ShoppingListResponse:
     return ShoppingListResponse(shopping_list=_view(await _row(db, list_id)))
 
 
@@ -92,9 +93,9 @@ async def _command(
     return ShoppingListResponse(shopping_list=_view(result))
 
 
-@router.put("/{list_id}/assign", response_model=ShoppingListResponse)
+@router.put("/{list_id}/assign", response_model=ShoppingListResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
 async def assign_bot(
-    list_id: str, body: AssignRequest, client: TemporalClient, db: DepotReadModel
+    list_id: ShoppingListIdPath, body: AssignRequest, client: TemporalClient, db: DepotReadModel
 ) -> ShoppingListResponse:
     return await _command(
         client,
@@ -106,7 +107,9 @@ async def assign_bot(
     )
 
 
-@router.put("/{list_id}/complete", response_model=ShoppingListResponse)
-async def complete_shopping_list(list_id: str, client: TemporalClient, db: DepotReadModel) -> ShoppingListResponse:
+@router.put("/{list_id}/complete", response_model=ShoppingListResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def complete_shopping_list(
+    list_id: ShoppingListIdPath, client: TemporalClient, db: DepotReadModel
+) -> ShoppingListResponse:
     """Completing the list makes the order ``ready`` and opens its invoice."""
     return await _command(client, db, list_id, ShoppingListWorkflow.complete, rules.complete)

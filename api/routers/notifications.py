@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.deps import NotificationsReadModel
-from api.schemas import ERROR_RESPONSES, ApiModel
-from domain.shared.errors import require_text
+from api.http import JsonRoute
+from api.schemas import ERROR_RESPONSES, ApiModel, CustomerIdQuery
+from domain.shared.text import require_id
 from readmodels.notifications.queries import notifications_of
 
-router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 class NotificationView(ApiModel):
@@ -30,9 +32,7 @@ class NotificationsResponse(ApiModel):
 
 
 @router.get("", response_model=NotificationsResponse)
-async def get_notifications(
-    db: NotificationsReadModel, customer_id: Annotated[str, Query(alias="customerId")] = ""
-) -> NotificationsResponse:
+async def get_notifications(db: NotificationsReadModel, customer_id: CustomerIdQuery = "") -> NotificationsResponse:
     """Newest first."""
-    rows = await notifications_of(db, require_text(customer_id, "customer ID"))
+    rows = await notifications_of(db, require_id(customer_id, "customer ID"))
     return NotificationsResponse(notifications=[NotificationView.model_validate(r) for r in rows])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter
+from pydantic import Field
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -14,8 +16,27 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.deps import IdempotencyKey, OrderingReadModel, TemporalClient, command, get_or_404, new_id
-from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from api.deps import (
+    ACCEPTS_IDEMPOTENCY_KEY,
+    IdempotencyKey,
+    OrderingReadModel,
+    TemporalClient,
+    command,
+    get_or_404,
+    new_id,
+)
+from api.http import JsonRoute
+from api.schemas import (
+    ERROR_RESPONSES,
+    MAX_ITEMS,
+    ApiModel,
+    CustomerId,
+    IdResponse,
+    OrderIdPath,
+    PaymentId,
+    ProductId,
+    Quantity,
+)
 from domain.ordering import model as rules
 from domain.ordering.model import Order
 from domain.shared.errors import Conflict
@@ -25,18 +46,18 @@ from workflows.ordering.messages import TASK_QUEUE, OrderWorkflowInput, Requeste
 from workflows.ordering.order_workflow import OrderWorkflow
 from workflows.search_attributes import CUSTOMER_ID, ORDER_ID
 
-router = APIRouter(prefix="/api/ordering", tags=["ordering"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/ordering", tags=["ordering"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class OrderItemRequest(ApiModel):
-    product_id: str
-    quantity: int = 1
+    product_id: ProductId
+    quantity: Quantity = 1
 
 
 class CreateOrderRequest(ApiModel):
-    customer_id: str
-    payment_id: str
-    items: list[OrderItemRequest]
+    customer_id: CustomerId
+    payment_id: PaymentId
+    items: Annotated[list[OrderItemRequest], Field(max_length=MAX_ITEMS)]
 
 
 class OrderItemView(ApiModel):
@@ -111,7 +132,7 @@ async def _start(client: TemporalClient, order_input: OrderWorkflowInput) -> str
 
 
 @router.get("/{order_id}", response_model=OrderResponse)
-async def get_order(order_id: str, db: OrderingReadModel) -> OrderResponse:
+async def get_order(order_id: OrderIdPath, db: OrderingReadModel) -> OrderResponse:
     return _view(await _order_row(db, order_id))
 
 
@@ -119,8 +140,8 @@ async def _order_row(db: OrderingReadModel, order_id: str) -> OrderRow:
     return await get_or_404(queries.get_order(db, order_id), f"order {order_id}")
 
 
-@router.delete("/{order_id}", response_model=OrderResponse)
-async def cancel_order(order_id: str, client: TemporalClient, db: OrderingReadModel) -> OrderResponse:
+@router.delete("/{order_id}", response_model=OrderResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def cancel_order(order_id: OrderIdPath, client: TemporalClient, db: OrderingReadModel) -> OrderResponse:
     """Allowed while pending or approved; stops the saga cleanly and undoes what it did."""
 
     async def closed() -> None:

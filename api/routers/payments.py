@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.deps import Entities, IdempotencyKey, PaymentsReadModel, TemporalClient, command, get_or_404, new_id
-from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from api.deps import (
+    ACCEPTS_IDEMPOTENCY_KEY,
+    Entities,
+    IdempotencyKey,
+    PaymentsReadModel,
+    TemporalClient,
+    command,
+    get_or_404,
+    new_id,
+)
+from api.http import JsonRoute
+from api.schemas import ERROR_RESPONSES, Amount, ApiModel, CustomerId, IdResponse, InvoiceIdPath, PaymentIdPath
 from domain.payments import model as rules
 from domain.payments.invoice import Invoice
 from domain.shared.errors import Conflict
@@ -26,12 +34,12 @@ from workflows.payments.payment_workflow import PaymentWorkflow
 from workflows.search_attributes import CUSTOMER_ID
 from workflows.shared.client import create_entity, start_entity
 
-router = APIRouter(prefix="/api/payments", tags=["payments"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/payments", tags=["payments"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class AuthorizePaymentRequest(ApiModel):
-    customer_id: str
-    amount: Decimal
+    customer_id: CustomerId
+    amount: Amount
 
 
 class PaymentView(ApiModel):
@@ -84,7 +92,7 @@ async def authorize_payment(
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceResponse)
-async def get_invoice(invoice_id: str, db: PaymentsReadModel) -> InvoiceResponse:
+async def get_invoice(invoice_id: InvoiceIdPath, db: PaymentsReadModel) -> InvoiceResponse:
     row = await _invoice_row(db, invoice_id)
     return InvoiceResponse(invoice=InvoiceView.model_validate(row, from_attributes=True))
 
@@ -93,8 +101,8 @@ async def _invoice_row(db: PaymentsReadModel, invoice_id: str) -> InvoiceRow:
     return await get_or_404(queries.get_invoice(db, invoice_id), f"invoice {invoice_id}")
 
 
-@router.put("/invoices/{invoice_id}/pay", response_model=InvoiceResponse)
-async def pay_invoice(invoice_id: str, client: TemporalClient, db: PaymentsReadModel) -> InvoiceResponse:
+@router.put("/invoices/{invoice_id}/pay", response_model=InvoiceResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def pay_invoice(invoice_id: InvoiceIdPath, client: TemporalClient, db: PaymentsReadModel) -> InvoiceResponse:
     """Captures the reserved payment; the order becomes completed."""
 
     async def closed() -> None:
@@ -108,6 +116,6 @@ async def pay_invoice(invoice_id: str, client: TemporalClient, db: PaymentsReadM
 
 
 @router.get("/{payment_id}", response_model=PaymentResponse)
-async def get_payment(payment_id: str, db: PaymentsReadModel) -> PaymentResponse:
+async def get_payment(payment_id: PaymentIdPath, db: PaymentsReadModel) -> PaymentResponse:
     row = await get_or_404(queries.get_payment(db, payment_id), f"payment {payment_id}")
     return PaymentResponse(payment=PaymentView.model_validate(row, from_attributes=True))

@@ -3,34 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter
+from pydantic import Field
 
 from api.deps import SearchReadModel, get_or_404
-from api.schemas import ERROR_RESPONSES, ApiModel
+from api.http import JsonRoute
+from api.schemas import ERROR_RESPONSES, ApiModel, CustomerId, FilterIds, OrderIdPath, Total
 from domain.ordering.model import OrderStatus
-from domain.search import Cursor, OrderFilters, decode_cursor, encode_cursor, validate_filters, validate_limit
+from domain.search import (
+    MAX_CURSOR,
+    MAX_LIMIT,
+    Cursor,
+    OrderFilters,
+    decode_cursor,
+    encode_cursor,
+    validate_filters,
+    validate_limit,
+)
 from readmodels.search.queries import find_orders, get_order
 
-router = APIRouter(prefix="/api/search/orders", tags=["search"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/search/orders", tags=["search"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class FiltersRequest(ApiModel):
-    customer_id: str | None = None
+    customer_id: CustomerId | None = None
     after: datetime | None = None
     before: datetime | None = None
-    store_ids: list[str] = []
-    product_ids: list[str] = []
-    min_total: Decimal | None = None
-    max_total: Decimal | None = None
+    store_ids: FilterIds = []
+    product_ids: FilterIds = []
+    min_total: Total | None = None
+    max_total: Total | None = None
     status: OrderStatus | None = None
 
 
 class SearchRequest(ApiModel):
     filters: FiltersRequest = FiltersRequest()
-    next: str | None = None
-    limit: int | None = None
+    next: Annotated[str | None, Field(max_length=MAX_CURSOR)] = None
+    limit: Annotated[int | None, Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = None
 
 
 class SearchItemView(ApiModel):
@@ -90,6 +101,6 @@ async def search_orders(body: SearchRequest, db: SearchReadModel) -> SearchRespo
 
 
 @router.get("/{order_id}", response_model=SearchOrderResponse)
-async def get_search_order(order_id: str, db: SearchReadModel) -> SearchOrderResponse:
+async def get_search_order(order_id: OrderIdPath, db: SearchReadModel) -> SearchOrderResponse:
     found = await get_or_404(get_order(db, order_id), f"order {order_id}")
     return SearchOrderResponse(order=SearchOrderView.model_validate(found))

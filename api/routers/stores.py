@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import Entities, IdempotencyKey, StoresReadModel, TemporalClient, command, get_or_404, new_id
-from api.schemas import ERROR_RESPONSES, ApiModel, IdResponse
+from api.deps import (
+    ACCEPTS_IDEMPOTENCY_KEY,
+    Entities,
+    IdempotencyKey,
+    StoresReadModel,
+    TemporalClient,
+    command,
+    get_or_404,
+    new_id,
+)
+from api.http import JsonRoute
+from api.schemas import (
+    ERROR_RESPONSES,
+    ApiModel,
+    IdResponse,
+    Price,
+    ProductDescription,
+    ProductIdPath,
+    ProductName,
+    Sku,
+    StoreIdPath,
+    StoreLocation,
+    StoreName,
+)
 from domain.stores import model as rules
 from domain.stores.model import Product, Store
 from readmodels.stores import queries
 from readmodels.stores.tables import ProductRow, StoreRow
 from workflows.shared.client import create_entity, start_entity
+from workflows.shared.summaries import summary
 from workflows.stores.messages import (
     TASK_QUEUE,
     AddProduct,
@@ -29,16 +51,16 @@ from workflows.stores.messages import (
 from workflows.stores.product_workflow import ProductWorkflow
 from workflows.stores.store_workflow import StoreWorkflow
 
-router = APIRouter(prefix="/api/stores", tags=["stores"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/stores", tags=["stores"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
 class CreateStoreRequest(ApiModel):
-    name: str
-    location: str
+    name: StoreName
+    location: StoreLocation
 
 
 class RebrandStoreRequest(ApiModel):
-    name: str
+    name: StoreName
 
 
 class StoreView(ApiModel):
@@ -57,19 +79,19 @@ class StoresResponse(ApiModel):
 
 
 class AddProductRequest(ApiModel):
-    name: str
-    description: str = ""
-    sku: str = ""
-    price: Decimal
+    name: ProductName
+    description: ProductDescription = ""
+    sku: Sku = ""
+    price: Price
 
 
 class RebrandProductRequest(ApiModel):
-    name: str
-    description: str = ""
+    name: ProductName
+    description: ProductDescription = ""
 
 
 class PriceRequest(ApiModel):
-    price: Decimal
+    price: Price
 
 
 class ProductView(ApiModel):
@@ -108,7 +130,7 @@ async def create_store(
         StoreWorkflowInput(store_id=store_id, continue_as_new_after=entities.continue_as_new_after),
         id=store_workflow_id(store_id),
         task_queue=TASK_QUEUE,
-        static_summary=f"Store {body.name.strip()} · {body.location.strip()}",
+        static_summary=summary(f"Store {body.name.strip()} · {body.location.strip()}"),
     )
     await create_entity(client, StoreWorkflow.create, CreateStore(name=body.name, location=body.location), start, key)
     return IdResponse(id=store_id)
@@ -125,13 +147,13 @@ async def get_participating_stores(db: StoresReadModel) -> StoresResponse:
 
 
 @router.get("/products/{product_id}", response_model=ProductResponse)
-async def get_product(product_id: str, db: StoresReadModel) -> ProductResponse:
+async def get_product(product_id: ProductIdPath, db: StoresReadModel) -> ProductResponse:
     row = await get_or_404(queries.get_product(db, product_id), f"product {product_id}")
     return ProductResponse(product=_product_view(row))
 
 
 @router.get("/{store_id}", response_model=StoreResponse)
-async def get_store(store_id: str, db: StoresReadModel) -> StoreResponse:
+async def get_store(store_id: StoreIdPath, db: StoresReadModel) -> StoreResponse:
     row = await get_or_404(queries.get_store(db, store_id), f"store {store_id}")
     return StoreResponse(store=_store_view(row))
 
@@ -141,24 +163,24 @@ async def _store_command(client: TemporalClient, store_id: str, update: Any, arg
     return StoreResponse(store=_store_view(store))
 
 
-@router.put("/{store_id}/participating", response_model=StoreResponse)
-async def enable_participation(store_id: str, client: TemporalClient) -> StoreResponse:
+@router.put("/{store_id}/participating", response_model=StoreResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def enable_participation(store_id: StoreIdPath, client: TemporalClient) -> StoreResponse:
     return await _store_command(client, store_id, StoreWorkflow.enable_participation)
 
 
-@router.delete("/{store_id}/participating", response_model=StoreResponse)
-async def disable_participation(store_id: str, client: TemporalClient) -> StoreResponse:
+@router.delete("/{store_id}/participating", response_model=StoreResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def disable_participation(store_id: StoreIdPath, client: TemporalClient) -> StoreResponse:
     return await _store_command(client, store_id, StoreWorkflow.disable_participation)
 
 
-@router.put("/{store_id}/rebrand", response_model=StoreResponse)
-async def rebrand_store(store_id: str, body: RebrandStoreRequest, client: TemporalClient) -> StoreResponse:
+@router.put("/{store_id}/rebrand", response_model=StoreResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def rebrand_store(store_id: StoreIdPath, body: RebrandStoreRequest, client: TemporalClient) -> StoreResponse:
     return await _store_command(client, store_id, StoreWorkflow.rebrand, RebrandStore(name=body.name))
 
 
 @router.post("/{store_id}/products", response_model=IdResponse)
 async def add_product(
-    store_id: str,
+    store_id: StoreIdPath,
     body: AddProductRequest,
     client: TemporalClient,
     db: StoresReadModel,
@@ -174,14 +196,14 @@ async def add_product(
         ProductWorkflowInput(product_id=product_id, continue_as_new_after=entities.continue_as_new_after),
         id=product_workflow_id(product_id),
         task_queue=TASK_QUEUE,
-        static_summary=f"Product {body.name.strip()} · {body.price}",
+        static_summary=summary(f"Product {body.name.strip()} · {body.price}"),
     )
     await create_entity(client, ProductWorkflow.add, cmd, start, key)
     return IdResponse(id=product_id)
 
 
 @router.get("/{store_id}/products", response_model=ProductsResponse)
-async def get_catalog(store_id: str, db: StoresReadModel) -> ProductsResponse:
+async def get_catalog(store_id: StoreIdPath, db: StoresReadModel) -> ProductsResponse:
     await get_or_404(queries.get_store(db, store_id), f"store {store_id}")
     return ProductsResponse(products=[_product_view(r) for r in await queries.catalog(db, store_id)])
 
@@ -191,22 +213,28 @@ async def _product_command(client: TemporalClient, product_id: str, update: Any,
     return ProductResponse(product=_product_view(product))
 
 
-@router.put("/products/{product_id}/rebrand", response_model=ProductResponse)
-async def rebrand_product(product_id: str, body: RebrandProductRequest, client: TemporalClient) -> ProductResponse:
+@router.put("/products/{product_id}/rebrand", response_model=ProductResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def rebrand_product(
+    product_id: ProductIdPath, body: RebrandProductRequest, client: TemporalClient
+) -> ProductResponse:
     cmd = RebrandProduct(name=body.name, description=body.description)
     return await _product_command(client, product_id, ProductWorkflow.rebrand, cmd)
 
 
-@router.put("/products/{product_id}/increasePrice", response_model=ProductResponse)
-async def increase_price(product_id: str, body: PriceRequest, client: TemporalClient) -> ProductResponse:
+@router.put(
+    "/products/{product_id}/increasePrice", response_model=ProductResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY]
+)
+async def increase_price(product_id: ProductIdPath, body: PriceRequest, client: TemporalClient) -> ProductResponse:
     return await _product_command(client, product_id, ProductWorkflow.increase_price, ChangePrice(price=body.price))
 
 
-@router.put("/products/{product_id}/decreasePrice", response_model=ProductResponse)
-async def decrease_price(product_id: str, body: PriceRequest, client: TemporalClient) -> ProductResponse:
+@router.put(
+    "/products/{product_id}/decreasePrice", response_model=ProductResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY]
+)
+async def decrease_price(product_id: ProductIdPath, body: PriceRequest, client: TemporalClient) -> ProductResponse:
     return await _product_command(client, product_id, ProductWorkflow.decrease_price, ChangePrice(price=body.price))
 
 
-@router.delete("/products/{product_id}", response_model=ProductResponse)
-async def remove_product(product_id: str, client: TemporalClient) -> ProductResponse:
+@router.delete("/products/{product_id}", response_model=ProductResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def remove_product(product_id: ProductIdPath, client: TemporalClient) -> ProductResponse:
     return await _product_command(client, product_id, ProductWorkflow.remove)

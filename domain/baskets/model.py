@@ -8,8 +8,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from domain.ordering.model import OrderItem
-from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
-from domain.shared.lines import LineItem, lines_total, require_quantity
+from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.lines import MAX_LINES, LineItem, lines_total, require_quantity
+from domain.shared.text import require_id
 
 
 class BasketStatus(StrEnum):
@@ -55,7 +56,7 @@ def basket_total(items: tuple[BasketItem, ...] | list[BasketItem]) -> Decimal:
 
 
 def start_basket(basket_id: str, customer_id: str) -> Basket:
-    return Basket(id=basket_id, customer_id=require_text(customer_id, "customer ID"))
+    return Basket(id=basket_id, customer_id=require_id(customer_id, "customer ID"))
 
 
 def _open(basket: Basket) -> Basket:
@@ -67,6 +68,7 @@ def _open(basket: Basket) -> Basket:
 def priced_line(product: CatalogProduct | None, product_id: str, quantity: int) -> BasketItem:
     """A line priced from the catalogue: the product must be sold, by a store that takes part in the mall."""
     require_quantity(quantity)
+    require_id(product_id, "product ID")
     if product is None or product.removed:
         raise NotFound(f"the product {product_id} does not exist")
     if not product.store_participating:
@@ -96,6 +98,8 @@ def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, qu
             items[index] = item.model_copy(update={"quantity": require_quantity(item.quantity + quantity)})
             break
     else:
+        if len(items) >= MAX_LINES:
+            raise InvalidArgument(f"a basket holds at most {MAX_LINES} different products")
         items.append(line)
     return basket.model_copy(update={"items": tuple(items)})
 
@@ -103,6 +107,7 @@ def add_item(basket: Basket, product: CatalogProduct | None, product_id: str, qu
 def remove_item(basket: Basket, product_id: str, quantity: int) -> Basket:
     _open(basket)
     require_quantity(quantity)
+    require_id(product_id, "product ID")
     items = []
     found = False
     for item in basket.items:
@@ -119,7 +124,7 @@ def remove_item(basket: Basket, product_id: str, quantity: int) -> Basket:
 
 def check_out(basket: Basket, payment_id: str) -> Basket:
     _open(basket)
-    payment = require_text(payment_id, "payment ID")
+    payment = require_id(payment_id, "payment ID")
     if not basket.items:
         raise InvalidArgument("the basket is empty")
     return basket.model_copy(update={"status": BasketStatus.CHECKED_OUT, "payment_id": payment})

@@ -6,7 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
+from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.text import MAX_SMS_INPUT, require_text
 
 # Digits with an optional leading +, spaces, dashes, dots or parentheses between them.
 _SMS = re.compile(r"^\+?[0-9][0-9 ().-]{4,30}$")
@@ -24,7 +25,7 @@ class Customer(BaseModel):
 
 
 def _valid_sms(sms_number: str) -> str:
-    sms = require_text(sms_number, "SMS number")
+    sms = require_text(sms_number, "SMS number", MAX_SMS_INPUT)
     digits = sum(c.isdigit() for c in sms)
     # Punctuation is for people; what a gateway dials is the digits, 5 to 15 of them (E.164's maximum).
     if not _SMS.match(sms) or not MIN_SMS_DIGITS <= digits <= MAX_SMS_DIGITS:

@@ -6,7 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
+from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.text import require_id
 
 
 class ShoppingListStatus(StrEnum):
@@ -120,7 +121,7 @@ def initiate(shopping_list: ShoppingList) -> ShoppingList:
 
 
 def assign(shopping_list: ShoppingList, bot_id: str) -> ShoppingList:
-    bot = require_text(bot_id, "bot ID")
+    bot = require_id(bot_id, "bot ID")
     _from(shopping_list, ShoppingListStatus.AVAILABLE, "assigned")
     return shopping_list.model_copy(update={"status": ShoppingListStatus.ASSIGNED, "bot_id": bot})
 

@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from domain.shared.errors import Conflict, InvalidArgument, require_text
-from domain.shared.lines import LineItem, lines_total, require_quantity
+from domain.shared.errors import Conflict, InvalidArgument
+from domain.shared.lines import MAX_LINES, LineItem, lines_total, require_quantity
+from domain.shared.text import require_id
 
 
 class OrderStatus(StrEnum):
@@ -54,12 +55,14 @@ class Order(BaseModel):
 
 def validate_request(customer_id: str, payment_id: str, quantities: dict[str, int]) -> None:
     """The checks any order request must pass before a saga is started."""
-    require_text(customer_id, "customer ID")
-    require_text(payment_id, "payment ID")
+    require_id(customer_id, "customer ID")
+    require_id(payment_id, "payment ID")
     if not quantities:
         raise InvalidArgument("the order has no items")
+    if len(quantities) > MAX_LINES:
+        raise InvalidArgument(f"an order holds at most {MAX_LINES} different products")
     for product_id, quantity in quantities.items():
-        require_text(product_id, "product ID")
+        require_id(product_id, "product ID")
         require_quantity(quantity)
 
 

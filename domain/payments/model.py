@@ -7,8 +7,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.shared.errors import Conflict, InvalidArgument, NotFound, require_text
+from domain.shared.errors import Conflict, InvalidArgument, NotFound
 from domain.shared.money import MAX_PAYMENT, cents
+from domain.shared.text import require_id
 
 
 class PaymentStatus(StrEnum):
@@ -34,7 +35,7 @@ class Payment(BaseModel):
 
 
 def authorize_payment(payment_id: str, customer_id: str, amount: Decimal) -> Payment:
-    customer = require_text(customer_id, "customer ID")
+    customer = require_id(customer_id, "customer ID")
     if not amount.is_finite() or amount <= 0:
         raise InvalidArgument("the payment amount must be greater than zero")
     if amount > MAX_PAYMENT:

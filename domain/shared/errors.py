@@ -37,11 +37,3 @@ def error_for(kind: str, message: str) -> DomainError:
     """Rebuild a domain error from its kind, e.g. after it crossed Temporal as an ApplicationError."""
     cls = {e.kind.value: e for e in (InvalidArgument, NotFound, Conflict)}.get(kind, InvalidArgument)
     return cls(message)
-
-
-def require_text(value: str, what: str) -> str:
-    """Trimmed text, or InvalidArgument("the <what> cannot be blank")."""
-    text = value.strip()
-    if not text:
-        raise InvalidArgument(f"the {what} cannot be blank")
-    return text

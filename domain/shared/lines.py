@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict
 from domain.shared.errors import InvalidArgument
 from domain.shared.money import MAX_QUANTITY
 
+# Every store of an order is one value of its ``StoreIds`` search attribute (2 KB at most): 40 UUIDs fit.
+MAX_LINES = 40
+
 
 class LineItem(BaseModel):
     model_config = ConfigDict(frozen=True)

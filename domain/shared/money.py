@@ -14,6 +14,8 @@ CENT = Decimal("0.01")
 MAX_PRICE = Decimal("1000000.00")
 MAX_QUANTITY = 1000
 MAX_PAYMENT = Decimal("1000000000.00")
+# The largest total an order can have: MAX_LINES lines of MAX_QUANTITY at MAX_PRICE (4e10), within NUMERIC(18, 2).
+MAX_TOTAL = Decimal("9999999999999999.99")
 
 # Exact in code and in Postgres (NUMERIC); a JSON number (not a string) on the wire.
 Money = Annotated[Decimal, PlainSerializer(lambda d: float(d), return_type=float, when_used="json")]

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.shared.errors import Conflict, InvalidArgument, require_text
+from domain.shared.errors import Conflict, InvalidArgument
 from domain.shared.money import MAX_PRICE, cents
+from domain.shared.text import MAX_DESCRIPTION, MAX_LOCATION, MAX_SKU, optional_text, require_id, require_text
 
 
 class Store(BaseModel):
@@ -35,7 +36,7 @@ def create_store(store_id: str, name: str, location: str) -> Store:
     return Store(
         id=store_id,
         name=require_text(name, "store name"),
-        location=require_text(location, "store location"),
+        location=require_text(location, "store location", MAX_LOCATION),
     )
 
 
@@ -68,10 +69,10 @@ def _valid_price(price: Decimal) -> Decimal:
 def add_product(product_id: str, store_id: str, name: str, description: str, sku: str, price: Decimal) -> Product:
     return Product(
         id=product_id,
-        store_id=store_id,
+        store_id=require_id(store_id, "store ID"),
         name=require_text(name, "product name"),
-        description=description.strip(),
-        sku=sku.strip(),
+        description=optional_text(description, "product description", MAX_DESCRIPTION, multiline=True),
+        sku=optional_text(sku, "SKU", MAX_SKU),
         price=_valid_price(price),
     )
 
@@ -84,7 +85,10 @@ def _live(product: Product) -> Product:
 
 def rebrand_product(product: Product, name: str, description: str) -> Product:
     return _live(product).model_copy(
-        update={"name": require_text(name, "product name"), "description": description.strip()}
+        update={
+            "name": require_text(name, "product name"),
+            "description": optional_text(description, "product description", MAX_DESCRIPTION, multiline=True),
+        }
     )
 
 

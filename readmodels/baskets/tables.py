@@ -9,7 +9,11 @@ from sqlalchemy import Column, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from readmodels.shared.service_tables import dead_letters_table, idempotency_keys_table
+
 SCHEMA = "baskets"
+DEAD_LETTERS = dead_letters_table(SCHEMA)
+IDEMPOTENCY_KEYS = idempotency_keys_table(SCHEMA)
 
 
 class BasketStoreCache(SQLModel, table=True):

@@ -8,7 +8,11 @@ from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from readmodels.shared.service_tables import dead_letters_table, idempotency_keys_table
+
 SCHEMA = "depot"
+DEAD_LETTERS = dead_letters_table(SCHEMA)
+IDEMPOTENCY_KEYS = idempotency_keys_table(SCHEMA)
 
 
 class DepotStoreCache(SQLModel, table=True):

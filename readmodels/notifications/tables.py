@@ -7,7 +7,11 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from readmodels.shared.service_tables import dead_letters_table, idempotency_keys_table
+
 SCHEMA = "notifications"
+DEAD_LETTERS = dead_letters_table(SCHEMA)
+IDEMPOTENCY_KEYS = idempotency_keys_table(SCHEMA)
 
 
 class NotificationCustomerCache(SQLModel, table=True):

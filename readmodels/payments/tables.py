@@ -7,7 +7,11 @@ from decimal import Decimal
 from sqlalchemy import Column, Numeric
 from sqlmodel import Field, SQLModel
 
+from readmodels.shared.service_tables import dead_letters_table, idempotency_keys_table
+
 SCHEMA = "payments"
+DEAD_LETTERS = dead_letters_table(SCHEMA)
+IDEMPOTENCY_KEYS = idempotency_keys_table(SCHEMA)
 
 
 class PaymentRow(SQLModel, table=True):

@@ -10,7 +10,11 @@ from sqlalchemy import Column, DateTime, Index, Numeric, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from readmodels.shared.service_tables import dead_letters_table, idempotency_keys_table
+
 SCHEMA = "search"
+DEAD_LETTERS = dead_letters_table(SCHEMA)
+IDEMPOTENCY_KEYS = idempotency_keys_table(SCHEMA)
 
 
 class SearchCustomerCache(SQLModel, table=True):

@@ -679,7 +679,7 @@ async def test_replaying_the_add_of_a_removed_product_returns_its_id_and_does_no
     assert await read_models(stack, PRODUCT_READ_MODELS, product_id) == before
 
 
-async def test_one_idempotency_key_in_two_stores_adds_two_products(api: httpx.AsyncClient) -> None:
+async def test_one_idempotency_key_is_for_one_request_so_another_store_refuses_it(api: httpx.AsyncClient) -> None:
     key = str(uuid.uuid4())
     first_store, second_store = await create_store(api), await create_store(api)
     body = {"name": "Same", "price": 1}
@@ -687,11 +687,15 @@ async def test_one_idempotency_key_in_two_stores_adds_two_products(api: httpx.As
     first = await api.post(f"/api/stores/{first_store}/products", json=body, headers={"Idempotency-Key": key})
     second = await api.post(f"/api/stores/{second_store}/products", json=body, headers={"Idempotency-Key": key})
 
-    assert first.status_code == second.status_code == 200, [first.text, second.text]
-    assert first.json()["id"] != second.json()["id"]
-    for store_id, response in ((first_store, first), (second_store, second)):
-        catalog = (await api.get(f"/api/stores/{store_id}/products")).json()["products"]
-        assert [p["id"] for p in catalog] == [response.json()["id"]]
+    assert first.status_code == 200, first.text
+    assert second.status_code == 422, second.text
+    assert second.json() == {
+        "message": f"the Idempotency-Key {key!r} was first used for POST /api/stores/{first_store}/products; "
+        "use a new key for a new request"
+    }
+    first_catalog = (await api.get(f"/api/stores/{first_store}/products")).json()["products"]
+    assert [p["id"] for p in first_catalog] == [first.json()["id"]]
+    assert (await api.get(f"/api/stores/{second_store}/products")).json()["products"] == []
 
 
 # --- bounds ---------------------------------------------------------------------------------------------

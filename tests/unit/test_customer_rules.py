@@ -38,7 +38,6 @@ INVALID_SMS = [
     "1----",  # one digit
     "12 . - ( ) 3",  # three digits
     "555 123 4567 ext 9",
-    "5551234567\x00",
 ]
 
 
@@ -68,6 +67,22 @@ def test_a_customer_with_a_blank_name_or_sms_number_is_rejected(name: str, sms: 
         rules.register_customer("c-1", name, sms)
     assert caught.value.message == message
     assert caught.value.kind is ErrorKind.INVALID
+
+
+@pytest.mark.parametrize(
+    ("name", "sms", "message"),
+    [
+        ("Ada\x00", "+15551234567", "the customer name cannot contain control characters"),
+        ("Ada\x1b[31m", "+15551234567", "the customer name cannot contain control characters"),
+        ("A" * 101, "+15551234567", "the customer name cannot be longer than 100 characters"),
+        ("Ada", "5551234567\x00", "the SMS number cannot contain control characters"),
+        ("Ada", "1" * 33, "the SMS number cannot be longer than 32 characters"),
+    ],
+)
+def test_a_customer_with_control_characters_or_overlong_text_is_rejected(name: str, sms: str, message: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        rules.register_customer("c-1", name, sms)
+    assert caught.value.message == message
 
 
 @pytest.mark.parametrize("sms", INVALID_SMS)

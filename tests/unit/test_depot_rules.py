@@ -189,9 +189,15 @@ def test_making_an_available_list_available_again_changes_nothing() -> None:
     assert rules.initiate(available) is available
 
 
-def test_an_available_list_is_assigned_to_the_trimmed_bot() -> None:
-    assigned = rules.assign(a_list(ShoppingListStatus.AVAILABLE), "  bot-1 ")
+def test_an_available_list_is_assigned_to_the_bot() -> None:
+    assigned = rules.assign(a_list(ShoppingListStatus.AVAILABLE), "bot-1")
     assert assigned == a_list(ShoppingListStatus.ASSIGNED, bot_id="bot-1")
+
+
+@pytest.mark.parametrize("bot_id", ["  bot-1 ", "bot 1", "bot\x001", "b" * 65])
+def test_a_malformed_bot_id_is_refused(bot_id: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^the bot ID is not a valid ID$"):
+        rules.assign(a_list(ShoppingListStatus.AVAILABLE), bot_id)
 
 
 @pytest.mark.parametrize("status", list(ShoppingListStatus))

@@ -14,6 +14,7 @@ from domain.ordering import model as rules
 from domain.ordering.events import OrderEvent, order_event
 from domain.ordering.model import FINAL, Order, OrderItem, OrderStatus
 from domain.shared.errors import Conflict, ErrorKind, InvalidArgument
+from domain.shared.lines import MAX_LINES
 from domain.shared.money import MAX_QUANTITY
 
 BLANKS = ["", " ", "   ", "\t", "\n", " \t\r\n "]
@@ -100,12 +101,33 @@ def test_the_final_statuses_are_completed_rejected_and_cancelled() -> None:
         {"p-1": 1},
         {"p-1": MAX_QUANTITY},
         {"p-1": 1, "p-2": 2, "p-3": MAX_QUANTITY},
-        {" p-1 ": 1},  # not blank: accepted as it is
     ],
 )
 def test_a_sensible_request_passes(quantities: dict[str, int]) -> None:
     rules.validate_request("c-1", "pay-1", quantities)  # no error
-    rules.validate_request(" c-1 ", " pay-1 ", quantities)  # surrounding blanks are not refused
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "payment_id", "product_id", "message"),
+    [
+        (" c-1 ", "pay-1", "p-1", "the customer ID is not a valid ID"),
+        ("c-1", "pay 1", "p-1", "the payment ID is not a valid ID"),
+        ("c-1", "pay-1", " p-1 ", "the product ID is not a valid ID"),
+        ("c-1", "pay-1", "p\x00", "the product ID is not a valid ID"),
+    ],
+)
+def test_a_request_with_a_malformed_id_is_refused(
+    customer_id: str, payment_id: str, product_id: str, message: str
+) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        rules.validate_request(customer_id, payment_id, {product_id: 1})
+    assert caught.value.message == message
+
+
+def test_an_order_of_more_different_products_than_a_search_attribute_holds_is_refused() -> None:
+    rules.validate_request("c-1", "pay-1", {f"p-{i}": 1 for i in range(MAX_LINES)})
+    with pytest.raises(InvalidArgument, match=r"^an order holds at most 40 different products$"):
+        rules.validate_request("c-1", "pay-1", {f"p-{i}": 1 for i in range(MAX_LINES + 1)})
 
 
 @pytest.mark.parametrize(

@@ -39,8 +39,8 @@ def _token(raw: bytes) -> str:
     [
         Cursor(created_at=NOON, id="3f2a9c1e-0000-4000-8000-000000000001"),
         Cursor(created_at=NOON.replace(microsecond=0), id="a"),
-        Cursor(created_at=datetime(2026, 1, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5))), id="x/y+z=é"),
-        Cursor(created_at=datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), id=""),
+        Cursor(created_at=datetime(2026, 1, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5))), id="x.y:z_1-2"),
+        Cursor(created_at=datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), id="Z" * 64),
     ],
 )
 def test_a_cursor_decodes_to_the_same_position_it_was_encoded_from(cursor: Cursor) -> None:
@@ -48,6 +48,17 @@ def test_a_cursor_decodes_to_the_same_position_it_was_encoded_from(cursor: Curso
 
     assert decoded == cursor
     assert decoded.created_at.utcoffset() == cursor.created_at.utcoffset()  # the same instant, to the microsecond
+
+
+@pytest.mark.parametrize("order_id", ["", "x/y+z=é", "a\x00b", "Z" * 65])
+def test_a_cursor_naming_no_order_id_this_api_gives_out_is_refused(order_id: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^next is not a cursor this API gave out$"):
+        decode_cursor(encode_cursor(Cursor(created_at=NOON, id=order_id)))
+
+
+def test_an_overlong_cursor_is_refused_before_it_is_decoded() -> None:
+    with pytest.raises(InvalidArgument, match=r"^next is not a cursor this API gave out$"):
+        decode_cursor("A" * 201)
 
 
 def test_a_cursor_is_url_safe_text_that_does_not_show_its_contents() -> None:

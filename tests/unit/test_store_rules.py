@@ -15,9 +15,9 @@ from domain.shared.errors import (
     InvalidArgument,
     NotFound,
     error_for,
-    require_text,
 )
 from domain.shared.money import MAX_PRICE, money
+from domain.shared.text import require_text
 from domain.stores import model as rules
 from domain.stores.model import Product, Store
 
@@ -82,7 +82,9 @@ def test_required_text_rejects_blank_text_naming_the_field(blank: str) -> None:
         require_text(blank, "thing")
 
 
-@pytest.mark.parametrize(("raw", "trimmed"), [("a", "a"), ("  a  ", "a"), ("\ta b\n", "a b")])
+@pytest.mark.parametrize(
+    ("raw", "trimmed"), [("a", "a"), ("  a  ", "a"), ("\u3000a b ", "a b")]
+)  # tabs: refused (test_text_rules)
 def test_required_text_is_trimmed(raw: str, trimmed: str) -> None:
     assert require_text(raw, "thing") == trimmed
 

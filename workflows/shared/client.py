@@ -25,14 +25,16 @@ def _unwrapped(err: WorkflowUpdateFailedError) -> BaseException:
     return err.cause
 
 
-async def update_entity(client: Client, workflow_id: str, update: Any, arg: Any = None) -> Any:
+async def update_entity(
+    client: Client, workflow_id: str, update: Any, arg: Any = None, update_id: str | None = None
+) -> Any:
     """Send an update; a refused or failed update re-raises its cause (the business failure), a missing or
-    closed entity raises ``EntityGone``."""
+    closed entity raises ``EntityGone``. Updates with one ``update_id`` are applied once by the entity."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         if arg is None:
-            return await handle.execute_update(update)
-        return await handle.execute_update(update, arg)
+            return await handle.execute_update(update, id=update_id)
+        return await handle.execute_update(update, arg, id=update_id)
     except WorkflowUpdateFailedError as err:
         raise _unwrapped(err) from err.cause.__cause__
     except RPCError as err:

@@ -1,0 +1,14 @@
+"""Summaries operators read in the Temporal UI. Temporal refuses a summary over 400 bytes (the start of the
+workflow would fail), and names are counted in characters, up to four bytes each: cut on a character."""
+
+from __future__ import annotations
+
+MAX_SUMMARY_BYTES = 400
+
+
+def summary(text: str) -> str:
+    encoded = text.encode()
+    if len(encoded) <= MAX_SUMMARY_BYTES:
+        return text
+    cut = encoded[: MAX_SUMMARY_BYTES - len("…".encode())].decode(errors="ignore")
+    return f"{cut}…"
