@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.http import too_late
 from domain.shared.errors import DomainError, ErrorKind
 from workflows.shared.errors import business_error_in
 
@@ -89,6 +90,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
         return JSONResponse({"message": _message(err)}, status_code=400)
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def command_too_late(request: Request, _: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
+        """The request's deadline (or the client's RPC timeout) came while the entity was still at work: the
+        SDK turns the cancellation into this error. The update goes on in the workflow."""
+        return _unavailable(too_late(request.app.state.context.request_timeout_seconds))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:

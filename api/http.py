@@ -120,6 +120,13 @@ async def _send_error(send: Send, status: int, message: str, headers: tuple[tupl
     await send({"type": "http.response.body", "body": body})
 
 
+def too_late(seconds: float) -> str:
+    return (
+        f"the request did not finish within {seconds:g} s; a command still takes effect: "
+        "read its result, or retry it with the same Idempotency-Key"
+    )
+
+
 class RequestDeadline:
     """No request hangs: one that has not answered within ``seconds`` is answered 503 with Retry-After.
     A command's effect is not undone by that: its update goes on in the entity's workflow, and a retry
@@ -146,13 +153,7 @@ class RequestDeadline:
         except TimeoutError:
             log.warning("%s %s did not answer within %.1f s", scope["method"], scope["path"], self.seconds)
             if not started:
-                await _send_error(
-                    send,
-                    503,
-                    f"the request did not finish within {self.seconds:g} s; a command still takes effect: "
-                    "read its result, or retry it with the same Idempotency-Key",
-                    ((b"retry-after", RETRY_AFTER_SECONDS.encode()),),
-                )
+                await _send_error(send, 503, too_late(self.seconds), ((b"retry-after", RETRY_AFTER_SECONDS.encode()),))
 
 
 class RequestMetrics:
