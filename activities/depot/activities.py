@@ -10,9 +10,6 @@ from temporalio.client import Client
 from domain.depot import model as rules
 from readmodels.depot.queries import products_and_their_stores
 from readmodels.shared.db import SessionFactory
-
-# The module, not the class: the list signals the order, whose saga calls these activities (an import cycle).
-from workflows.depot import shopping_list_workflow
 from workflows.depot.messages import (
     TASK_QUEUE,
     CreateShoppingList,
@@ -20,6 +17,7 @@ from workflows.depot.messages import (
     ShoppingListWorkflowInput,
     shopping_list_workflow_id,
 )
+from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 from workflows.shared.client import EntityGone, create_entity, start_entity, update_entity
 from workflows.shared.errors import domain_failures
 
@@ -36,27 +34,24 @@ class DepotActivities:
         list_id = cmd.order_id  # one list per order: a retried step finds the same list
         with domain_failures():
             shopping_list = rules.create_shopping_list(list_id, cmd.order_id, cmd.items, stores, products)
-        workflow = shopping_list_workflow.ShoppingListWorkflow
         start = start_entity(
-            workflow.run,
+            ShoppingListWorkflow.run,
             ShoppingListWorkflowInput(list_id=list_id),
             id=shopping_list_workflow_id(list_id),
             task_queue=TASK_QUEUE,
             static_summary=f"Shopping list for order {cmd.order_id[:8]}… · {len(shopping_list.stops)} stops",
         )
-        await create_entity(self._client, workflow.create, shopping_list, start)
+        await create_entity(self._client, ShoppingListWorkflow.create, shopping_list, start)
         return list_id
 
     @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         """Saga step 4: the list becomes available to bots."""
-        workflow = shopping_list_workflow.ShoppingListWorkflow
         with domain_failures():
-            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), workflow.initiate)
+            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.initiate)
 
     @activity.defn
     async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
         """Compensation of step 2; a list never created, or already closed, needs nothing."""
-        workflow = shopping_list_workflow.ShoppingListWorkflow
         with contextlib.suppress(EntityGone):
-            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), workflow.cancel)
+            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.cancel)

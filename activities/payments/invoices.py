@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.client import Client
 
 from domain.payments.invoice import Invoice
-from workflows.payments import invoice_workflow  # the module: the invoice signals the order, whose saga calls us
+from workflows.payments.invoice_workflow import InvoiceWorkflow
 from workflows.payments.messages import TASK_QUEUE, CreateInvoice, InvoiceRef, InvoiceWorkflowInput, invoice_workflow_id
 from workflows.shared.client import EntityGone, create_entity, start_entity, update_entity
 
@@ -19,7 +19,6 @@ class InvoicesActivities:
 
     @activity.defn
     async def create_invoice(self, cmd: CreateInvoice) -> str:
-        workflow = invoice_workflow.InvoiceWorkflow
         invoice = Invoice(
             id=cmd.invoice_id,
             order_id=cmd.order_id,
@@ -28,20 +27,18 @@ class InvoicesActivities:
             amount=cmd.amount,
         )
         start = start_entity(
-            workflow.run,
+            InvoiceWorkflow.run,
             InvoiceWorkflowInput(invoice_id=cmd.invoice_id),
             id=invoice_workflow_id(cmd.invoice_id),
             task_queue=TASK_QUEUE,
             static_summary=f"Invoice {cmd.invoice_id[:8]}… · {cmd.amount}",
         )
         # None = opened by an earlier attempt and already paid or cancelled: it exists, which is the point.
-        await create_entity(self._client, workflow.open, invoice, start)
+        await create_entity(self._client, InvoiceWorkflow.open, invoice, start)
         return cmd.invoice_id
 
     @activity.defn
     async def cancel_invoice(self, cmd: InvoiceRef) -> None:
         """A compensation; an invoice never opened, or already closed, needs nothing."""
         with contextlib.suppress(EntityGone):
-            await update_entity(
-                self._client, invoice_workflow_id(cmd.invoice_id), invoice_workflow.InvoiceWorkflow.cancel
-            )
+            await update_entity(self._client, invoice_workflow_id(cmd.invoice_id), InvoiceWorkflow.cancel)

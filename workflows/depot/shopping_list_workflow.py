@@ -6,8 +6,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.depot import model as rules
     from domain.depot.model import ShoppingList, ShoppingListStatus
     from workflows.depot.messages import SHOPPING_LIST, AssignBot, ShoppingListWorkflowInput
-    from workflows.ordering import order_workflow  # the module: the order's saga imports depot's activities
     from workflows.ordering.messages import ShoppingListCompleted, order_workflow_id
+    from workflows.ordering.signals import OrderSignals
     from workflows.shared.entity import Entity
 
 FINAL = (ShoppingListStatus.COMPLETED, ShoppingListStatus.CANCELLED)
@@ -70,9 +70,8 @@ class ShoppingListWorkflow:
         self._entity.check(lambda: rules.complete(self._entity.current()))
 
     async def _tell_order(self, shopping_list: ShoppingList) -> None:
-        order_type = order_workflow.OrderWorkflow
-        order = workflow.get_external_workflow_handle_for(order_type.run, order_workflow_id(shopping_list.order_id))
-        await order.signal(order_type.shopping_list_completed, ShoppingListCompleted(shopping_id=shopping_list.id))
+        order = workflow.get_external_workflow_handle(order_workflow_id(shopping_list.order_id))
+        await order.signal(OrderSignals.shopping_list_completed, ShoppingListCompleted(shopping_id=shopping_list.id))
 
     @workflow.update
     async def cancel(self) -> ShoppingList:

@@ -24,7 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.customers.messages import AuthorizeCustomer
     from workflows.depot.messages import TASK_QUEUE as DEPOT_QUEUE
     from workflows.depot.messages import CreateShoppingList, ShoppingListRef
-    from workflows.ordering.messages import ORDER, InvoicePaid, OrderWorkflowInput, PriceItems, ShoppingListCompleted
+    from workflows.ordering.messages import ORDER, OrderWorkflowInput, PriceItems
+    from workflows.ordering.signals import OrderSignals
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.payments.messages import CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
     from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
@@ -45,7 +46,7 @@ class _CancelRequested(Exception):
 
 
 @workflow.defn
-class OrderWorkflow:
+class OrderWorkflow(OrderSignals):
     """``order:<id>``: the create-order saga (SPEC §2 step 4), then fulfilment, invoice and payment.
 
     Steps: authorize customer → create shopping list → confirm payment → initiate shopping → approve.
@@ -301,14 +302,6 @@ class OrderWorkflow:
     @cancel.validator
     def _validate_cancel(self) -> None:
         self._entity.check(lambda: rules.ensure_cancellable(self._order()))
-
-    @workflow.signal
-    def shopping_list_completed(self, signal: ShoppingListCompleted) -> None:
-        self._shopping_completed = True
-
-    @workflow.signal
-    def invoice_paid(self, signal: InvoicePaid) -> None:
-        self._invoice_paid = True
 
     @workflow.query
     def get_order(self) -> Order:

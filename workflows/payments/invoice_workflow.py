@@ -6,8 +6,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.payments.payments import PaymentsActivities
     from domain.payments import invoice as rules
     from domain.payments.invoice import Invoice, InvoiceStatus
-    from workflows.ordering import order_workflow  # the module: the order's saga imports the invoices' activities
     from workflows.ordering.messages import InvoicePaid, order_workflow_id
+    from workflows.ordering.signals import OrderSignals
     from workflows.payments.messages import INVOICE, CapturePayment, InvoiceWorkflowInput
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.shared.activity_options import run_activity
@@ -56,9 +56,8 @@ class InvoiceWorkflow:
         """Capture the reserved payment, then tell the order: both before the invoice counts as paid."""
         capture = CapturePayment(payment_id=invoice.payment_id, order_id=invoice.order_id)
         await run_activity(PaymentsActivities.capture_payment, capture, task_queue=PAYMENTS_QUEUE)
-        order_type = order_workflow.OrderWorkflow
-        order = workflow.get_external_workflow_handle_for(order_type.run, order_workflow_id(invoice.order_id))
-        await order.signal(order_type.invoice_paid, InvoicePaid(invoice_id=invoice.id))
+        order = workflow.get_external_workflow_handle(order_workflow_id(invoice.order_id))
+        await order.signal(OrderSignals.invoice_paid, InvoicePaid(invoice_id=invoice.id))
 
     @workflow.update
     async def cancel(self) -> Invoice:
