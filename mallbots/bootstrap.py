@@ -18,6 +18,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notifications.gateway import RecordingGateway, SmsGateway
+from activities.shared.poison import DeadLetters, ParkPoisonEvents, dead_letters_of
 from api.app import create_app
 from api.deps import ApiContext, EntitySettings
 from mallbots.db import Databases
@@ -65,7 +66,10 @@ def build_workers(
     services: Iterable[str],
     overrides: Overrides = Overrides(),
 ) -> list[Worker]:
-    """One worker per service task queue (a service with neither workflows nor activities gets none)."""
+    """One worker per service task queue (a service with neither workflows nor activities gets none).
+
+    Each parks the poison events of its projections in its service's ``dead_letters`` (see
+    ``activities.shared.poison``), so one event no projection can apply never jams its entity."""
     gateway = overrides.sms_gateway or RecordingGateway(databases.sessions("notifications"))
     workers = []
     for name in services:
@@ -77,6 +81,7 @@ def build_workers(
         activities = activity_methods(objects)
         if not activities and not definition.workflows:
             continue
+        dead_letters = DeadLetters(name, databases.sessions(name), dead_letters_of(name))
         workers.append(
             Worker(
                 client,
@@ -86,6 +91,7 @@ def build_workers(
                 max_concurrent_activities=200,
                 max_concurrent_workflow_tasks=200,
                 workflow_runner=SANDBOXED if settings.workflow_sandbox else UNSANDBOXED,
+                interceptors=[ParkPoisonEvents(dead_letters)],
             )
         )
     return workers
@@ -107,6 +113,7 @@ def build_app(
             payment_ttl_seconds=settings.payment_ttl.total_seconds(),
             continue_as_new_after=settings.continue_as_new_after,
         ),
+        request_timeout_seconds=settings.request_timeout.total_seconds(),
     )
     app = create_app(context, services, readiness=databases.ping)
     if tracer is not None:

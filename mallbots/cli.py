@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from mallbots.settings import SERVICES, Settings
+
+if TYPE_CHECKING:
+    from mallbots.stack import Stack
 
 app = typer.Typer(help="MallBots on Temporal", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -27,18 +32,43 @@ def _services(names: list[str] | None) -> list[str]:
     return names
 
 
-def _stop_requested() -> asyncio.Event:
+def _stop_requested(doing: Callable[[], str] = lambda: "stopping") -> asyncio.Event:
     """Set by Ctrl-C or SIGTERM from now on (installed once the stack is up, so a hung start can still be
-    interrupted the ordinary way)."""
+    interrupted the ordinary way). From that signal on the process ends within ``EXIT_DEADLINE_SECONDS``
+    whatever the stop is blocked in, and a second one ends it at once, killing our child servers. ``doing``
+    says what the stop is busy with, for the log."""
+    from mallbots.devstack.lifetime import EXIT_DEADLINE_SECONDS, exit_after, exit_on_signal
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        exit_on_signal(doing)
+        exit_after(EXIT_DEADLINE_SECONDS, doing)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, first)
     return stop
 
 
-async def _until_signalled() -> None:
-    await _stop_requested().wait()
+async def _until_signalled(doing: Callable[[], str] = lambda: "stopping") -> None:
+    await _stop_requested(doing).wait()
+
+
+@contextlib.asynccontextmanager
+async def _leaving_if_abandoned(stack: Stack) -> AsyncIterator[Stack]:
+    """The stack, run and stopped; then, if its stop abandoned something (it said what), the process leaves at
+    once: what was abandoned could hold up the event loop's or the interpreter's exit, and all of ours is
+    stopped."""
+    async with stack:
+        yield stack
+    if stack.abandoned:
+        from mallbots.devstack.lifetime import exit_now
+
+        exit_now(0)
 
 
 def _require_external(settings: Settings, services: list[str]) -> None:
@@ -56,6 +86,9 @@ def _logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "httpx", "temporalio.worker._worker"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from mallbots.logs import install_activity_failure_filter
+
+    install_activity_failure_filter()  # one line per failed activity attempt, not a traceback
 
 
 @app.command()
@@ -73,8 +106,8 @@ def up(
     _logging(settings)
 
     async def run() -> None:
-        async with Stack(StackOptions(settings=settings, api_port=port)) as stack:
-            stop = _stop_requested()
+        async with _leaving_if_abandoned(Stack(StackOptions(settings=settings, api_port=port))) as stack:
+            stop = _stop_requested(lambda: stack.stopping or "stopping")
             if seed:
                 from mallbots.tools.seed import seed_demo_mall
 
@@ -271,6 +304,85 @@ def migrate() -> None:
     urls = {s: settings.database_url_for(s) for s in SERVICES}
     migrations.upgrade_all(urls)
     console.print("migrated " + ", ".join(migrations.migrated_services()))
+
+
+ops = typer.Typer(help="Operator tools: events a projection parked, and putting them right.", no_args_is_help=True)
+app.add_typer(ops, name="ops")
+
+
+@ops.command("dead-letters")
+def dead_letters(
+    service: Annotated[list[str] | None, typer.Option(help="only this service (repeat for several)")] = None,
+    retry: Annotated[bool, typer.Option("--retry", help="re-apply each parked event through its projection")] = False,
+    letter_id: Annotated[
+        int | None, typer.Option("--id", help="only this dead letter (IDs are per service: give --service)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """List the events a projection parked because retrying could not fix them (exit 1 when there are any),
+    or re-apply them with --retry once the cause is fixed (exit 1 when one still fails)."""
+    import json
+
+    from rich.table import Table
+    from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
+
+    from mallbots.tools.dead_letters import databases_for, list_dead_letters, retry_dead_letters
+
+    services = _services(service)
+    if letter_id is not None and len(services) != 1:
+        raise typer.BadParameter("dead-letter IDs are numbered per service: give --service with --id")
+    try:
+        databases = databases_for(Settings(), services)
+    except RuntimeError as err:
+        raise typer.BadParameter(str(err)) from err
+
+    async def run() -> int:
+        try:
+            if retry:
+                outcomes = await retry_dead_letters(databases, services, letter_id=letter_id)
+                if as_json:
+                    typer.echo(json.dumps([o.as_json() for o in outcomes], indent=2))
+                else:
+                    for line in [o.summary for o in outcomes] or ["no parked events to re-apply"]:
+                        typer.echo(line)
+                return 0 if all(o.done for o in outcomes) else 1
+            letters = await list_dead_letters(databases, services)
+            if as_json:
+                typer.echo(json.dumps([letter.as_json() for letter in letters], indent=2))
+            elif not letters:
+                typer.echo("no parked events")
+            else:
+                table = Table(title=f"{len(letters)} parked event(s)")
+                columns = ("service", "id", "projection", "event", "aggregate", "number", "attempts")
+                for column in (*columns, "first failure", "last failure", "error"):
+                    table.add_column(column, overflow="fold")
+                for d in letters:
+                    table.add_row(
+                        d.service,
+                        str(d.id),
+                        d.projection,
+                        d.event_name,
+                        d.aggregate_id,
+                        str(d.event_number),
+                        str(d.attempts),
+                        f"{d.first_failed_at:%Y-%m-%d %H:%M:%S}",
+                        f"{d.last_failed_at:%Y-%m-%d %H:%M:%S}",
+                        d.error_line,
+                    )
+                console.print(table)
+            return 1 if letters else 0
+        finally:
+            await databases.dispose()
+
+    try:
+        code = asyncio.run(run())
+    except (SQLAlchemyError, OSError) as err:  # exit 2, not 1: "could not look" is not "found some"
+        from activities.shared.poison import describe
+
+        hint = " (not migrated yet? `mallbots migrate`)" if isinstance(err, ProgrammingError) else ""
+        console.print(f"[red]cannot read the dead letters[/]: {describe(err)}{hint}")
+        code = 2
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     basket_ttl: timedelta = timedelta(hours=24)
     payment_ttl: timedelta = timedelta(days=7)
     continue_as_new_after: int = Field(default=1000, description="events before an entity continues-as-new")
+    request_timeout: timedelta = Field(
+        default=timedelta(seconds=10), description="an API request not answered by then is a 503 with Retry-After"
+    )
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP collector, e.g. http://127.0.0.1:4318")
     temporal_metrics_address: str | None = Field(
         default=None, description="host:port to serve the Temporal SDK's Prometheus metrics on"

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,17 +27,31 @@ from mallbots import bootstrap, migrate
 from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
 from mallbots.devstack.ports import free_port, port_is_free
+from mallbots.devstack.postgres import STOP_GRACE_SECONDS as POSTGRES_STOP_GRACE_SECONDS
 from mallbots.devstack.postgres import LocalPostgres
+from mallbots.devstack.temporal import STOP_GRACE_SECONDS as TEMPORAL_STOP_GRACE_SECONDS
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.settings import SERVICES, Settings
 from mallbots.telemetry import tracer_provider
 
 log = logging.getLogger(__name__)
 
-# How long a stop waits for the workers. A workflow task whose local activity keeps retrying (its database
-# is down) never completes, and the SDK's shutdown waits for it; after this the workers are abandoned
-# (their work is not lost: the server hands the task to the next worker once it times out).
-WORKER_STOP_GRACE_SECONDS = 10.0
+# A stop is bounded step by step, whatever the workers are doing; what does not finish in its time is
+# abandoned, and one log line says what and why. At worst: the API 1.5 + 0.5 s, the workers 3.5 + 0.5 s, the
+# database engines 1 s, then Temporal (4 + 1 s), Postgres (5 + 1 s) and the trace flush (1 s) in parallel:
+# 13 s, under the 14 s after which `mallbots up` ends the process anyway (devstack.lifetime.exit_after).
+#
+# In-flight requests get this long to answer, then are cancelled (a command waiting for a jammed projection
+# would hold the API, and with it the stop, for ever).
+API_STOP_GRACE_SECONDS = 1.5
+# A workflow task whose local activity keeps retrying (its database is down) never completes, and the SDK's
+# shutdown waits for it, as for an activity that ignores its cancellation; after this the workers are
+# abandoned (their work is not lost: the server hands the task to the next worker once it times out).
+WORKER_STOP_GRACE_SECONDS = 3.5
+# Closing the pooled connections (a hung server may not answer).
+DISPOSE_GRACE_SECONDS = 1.0
+# Flushing buffered spans to a collector that may not answer.
+TRACES_FLUSH_SECONDS = 1.0
 
 
 @dataclass
@@ -59,6 +76,9 @@ class _ApiServer(uvicorn.Server):
 
 
 class Stack:
+    stopping: str = ""  # the step a stop is in, for whoever has to say why it takes long
+    abandoned: tuple[str, ...] = ()  # what the stops had to abandon or kill
+
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self.settings = options.settings
@@ -148,39 +168,157 @@ class Stack:
         self.api_url = f"http://{self.settings.api_host}:{port}"
 
     async def stop(self) -> None:
+        """Stops the API, the workers, the engines, then Temporal and Postgres, each in bounded time."""
+        started = time.monotonic()
+        abandoned: list[str] = []
         if self._server is not None and self._server_task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(Exception):
-                await self._server_task
+            self.stopping = "stopping the API"
+            abandoned += await self._stop_api(self._server, self._server_task)
+            self._server = self._server_task = None
         if self.workers:
-            await self._stop_workers()
+            self.stopping = "waiting for the workers to stop"
+            abandoned += await self._stop_workers()
         if self.databases is not None:
-            await self.databases.dispose()
+            self.stopping = "closing the database connections"
+            if not await _finished(asyncio.ensure_future(self.databases.dispose()), DISPOSE_GRACE_SECONDS, cancel=True):
+                abandoned.append(f"the database connections (not closed within {DISPOSE_GRACE_SECONDS:.0f} s)")
+        self.stopping = "stopping Temporal and Postgres"
+        steps: list[tuple[str, Callable[[], str | None], float]] = []
         if self.tracer_provider is not None:
-            self.tracer_provider.shutdown()  # flushes what is still buffered
+            provider, self.tracer_provider = self.tracer_provider, None
+            steps.append(("the buffered traces", _flush_traces(provider), TRACES_FLUSH_SECONDS))
         if self.temporal is not None:
-            await asyncio.to_thread(self.temporal.stop)
+            steps.append(("Temporal", self.temporal.stop, TEMPORAL_STOP_GRACE_SECONDS + 1.5))
         if self.postgres is not None:
-            if self.options.persistent:
-                await asyncio.to_thread(self.postgres.stop)
-            else:
-                await asyncio.to_thread(self.postgres.destroy)
+            stop_postgres = self.postgres.stop if self.options.persistent else self.postgres.destroy
+            steps.append(("Postgres", stop_postgres, POSTGRES_STOP_GRACE_SECONDS + 1.5))
+        outcomes = await asyncio.gather(*(_in_daemon_thread(step, within) for _, step, within in steps))
+        for (what, _, within), (returned, forced) in zip(steps, outcomes, strict=True):
+            if not returned:
+                abandoned.append(f"{what} (its stop did not return within {within:.0f} s)")
+            elif forced:
+                abandoned.append(forced)
+        self.stopping = "exiting"
+        self.abandoned = (*self.abandoned, *abandoned)
+        if abandoned:
+            log.warning("stopped in %.1f s, abandoning: %s", time.monotonic() - started, "; ".join(abandoned))
+        else:
+            log.info("stopped in %.1f s", time.monotonic() - started)
 
-    async def _stop_workers(self) -> None:
-        stopping = asyncio.gather(*(w.shutdown() for w in self.workers), *self._worker_tasks, return_exceptions=True)
+    async def _stop_api(self, server: _ApiServer, serving: asyncio.Task[None]) -> list[str]:
+        server.should_exit = True
+        if await _finished(serving, API_STOP_GRACE_SECONDS):
+            return []
+        in_flight = list(server.server_state.tasks)
+        server.force_exit = True  # uvicorn stops waiting for the connections
+        with _quiet_cancelled_requests():
+            for request in in_flight:
+                request.cancel()
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=0.3)
+            if not await _finished(serving, 0.2, cancel=True):
+                return [f"the API (its server did not stop within {API_STOP_GRACE_SECONDS + 0.5:.0f} s)"]
+        return [f"{len(in_flight)} request(s) in flight (cancelled after {API_STOP_GRACE_SECONDS:.1f} s)"]
+
+    async def _stop_workers(self) -> list[str]:
+        workers, tasks = self.workers, self._worker_tasks
+        self.workers, self._worker_tasks = [], []
+        stopping = asyncio.gather(*(w.shutdown() for w in workers), *tasks, return_exceptions=True)
+        if await _finished(stopping, WORKER_STOP_GRACE_SECONDS):
+            return []
+        busy = sorted(w.task_queue for w, task in zip(workers, tasks, strict=True) if not task.done())
+        for task in tasks:
+            task.cancel()
+        await _finished(stopping, 0.5)
+        return [
+            f"the workers of {', '.join(busy) or 'every queue'} (still busy {WORKER_STOP_GRACE_SECONDS:.1f} s into "
+            "their shutdown: a task that does not end, e.g. retrying against an unreachable database or Temporal, "
+            "or ignoring its cancellation; the server hands it to the next worker)"
+        ]
+
+
+async def _finished(awaitable: asyncio.Future[Any], within: float, cancel: bool = False) -> bool:
+    """Whether it finished within ``within`` seconds. Never waits longer: unlike ``wait_for``, not even for
+    a cancellation (``cancel``) that the awaited code ignores."""
+    done, _ = await asyncio.wait({awaitable}, timeout=within)
+    if done:
+        with contextlib.suppress(BaseException):
+            awaitable.result()  # retrieved, never raised: a stop goes on whatever a step failed with
+        return True
+    if cancel:
+        awaitable.cancel()
+    return False
+
+
+async def _in_daemon_thread(step: Callable[[], str | None], within: float) -> tuple[bool, str | None]:
+    """Runs a blocking step in a daemon thread: (whether it returned within ``within`` seconds, what it
+    returned). One that never returns is left behind, and cannot hold up the process's exit as an executor
+    thread (``asyncio.to_thread``) would."""
+    loop = asyncio.get_running_loop()
+    outcome: asyncio.Future[str | None] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if outcome.done():
+            return
+        if error is not None:
+            outcome.set_exception(error)
+        else:
+            outcome.set_result(result)
+
+    def run() -> None:
+        result, error = None, None
         try:
-            await asyncio.wait_for(asyncio.shield(stopping), WORKER_STOP_GRACE_SECONDS)
-        except TimeoutError:
-            log.warning(
-                "the workers did not stop within %.0f s (a step still retrying against an unavailable database?); "
-                "stopping without them",
-                WORKER_STOP_GRACE_SECONDS,
-            )
-            for task in self._worker_tasks:
-                task.cancel()
-            await asyncio.wait([stopping], timeout=1.0)
-        self.workers = []
-        self._worker_tasks = []
+            result = step()
+        except BaseException as exc:  # reported to the stop, which goes on
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name=f"stop-{getattr(step, '__name__', 'step')}", daemon=True).start()
+    done, _ = await asyncio.wait({outcome}, timeout=within)
+    if not done:
+        return False, None
+    if outcome.exception() is not None:
+        log.warning("a stop step failed", exc_info=outcome.exception())
+        return True, None
+    return True, outcome.result()
+
+
+class _DropCancelled(logging.Filter):
+    """Drops the error reports of a request failing with the cancellation this stop sent it (or what the SDK
+    turned it into): the stop says in its own line that it cancelled them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        seen: set[int] = set()
+        while err is not None and id(err) not in seen:
+            if isinstance(err, asyncio.CancelledError):
+                return False
+            seen.add(id(err))
+            err = err.__cause__ or err.__context__
+        return True
+
+
+@contextlib.contextmanager
+def _quiet_cancelled_requests() -> Iterator[None]:
+    handlers = {*logging.getLogger().handlers, *logging.getLogger("uvicorn").handlers}
+    handlers |= set(logging.getLogger("uvicorn.error").handlers)
+    drop = _DropCancelled()
+    for handler in handlers:
+        handler.addFilter(drop)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(drop)
+
+
+def _flush_traces(provider: TracerProvider) -> Callable[[], str | None]:
+    def flush() -> str | None:
+        provider.shutdown()  # flushes what is still buffered
+        return None
+
+    return flush
 
 
 def _preferred_port(port: int, persistent: bool) -> int:

@@ -6,6 +6,7 @@ dedicated system user (created on first use) that owns only the data folder.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import importlib.util
 import logging
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import psycopg
 
-from mallbots.devstack.lifetime import die_with_parent
+from mallbots.devstack.lifetime import die_with_parent, kill_tree, register_child, unregister_child
 from mallbots.devstack.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,10 @@ SYSTEM_USER = "mallbots-pg"
 DATABASE = "mallbots"
 # Ephemeral servers (tests) trade durability for speed: nothing there must survive a crash.
 EPHEMERAL_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+# How long a stop waits for the fast shutdown (roll back, checkpoint, exit: well under a second here) before
+# it kills the server. A hung server (or one stopped with SIGSTOP) never acts on the signal; a SIGKILL loses
+# nothing committed, the next start recovers from the WAL.
+STOP_GRACE_SECONDS = 5.0
 
 
 class PortTaken(RuntimeError):
@@ -161,6 +166,7 @@ class LocalPostgres:
             preexec_fn=die_with_parent(signal.SIGINT),  # SIGINT = fast shutdown
         )
         log.close()
+        register_child(self._process, "Postgres")
         self._wait_until_ready()
 
     def _wait_until_ready(self, timeout: float = 60.0) -> None:
@@ -173,6 +179,7 @@ class LocalPostgres:
                 with logfile.open("rb") as written:
                     written.seek(self._log_offset)  # only what this start wrote
                     tail = written.read().decode(errors="replace")[-2000:]
+                unregister_child(self._process)
                 returncode, self._process = self._process.returncode, None
                 if "could not bind" in tail or "Address already in use" in tail:
                     raise PortTaken(f"port {self.port} was taken:\n{tail}")
@@ -192,17 +199,28 @@ class LocalPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{DATABASE}"')
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> str | None:
+        """Fast shutdown, waited for at most ``grace`` seconds, then SIGKILL of the server and every backend:
+        never much more than ``grace`` + 1 s. Returns what had to be forced, None when it stopped by itself."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)  # fast shutdown: roll back, checkpoint, exit
+        if process is None:
+            return None
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if process.poll() is not None:
+                return None
+            process.send_signal(signal.SIGINT)  # fast shutdown: roll back, checkpoint, exit
+            try:
+                process.wait(timeout=grace)
+                return None  # the postmaster exits once all its children have
+            except subprocess.TimeoutExpired:
+                kill_tree(process.pid, wait=1.0)  # while it is our child: its backends are found as its children
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.5)
+                return f"Postgres killed: no shutdown within {grace:.0f} s of its fast-shutdown signal"
+        finally:
+            unregister_child(process)
 
-    def destroy(self) -> None:
-        self.stop()
+    def destroy(self) -> str | None:
+        forced = self.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        return forced
