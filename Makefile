@@ -14,7 +14,7 @@ unexport PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: run test install test-unit test-workflows test-replay test-integration test-contracts test-e2e test-deploy lint typecheck check clean replay-histories
+.PHONY: run test install test-unit test-workflows test-replay test-integration test-contracts test-e2e test-fuzz test-deploy lint typecheck check clean replay-histories
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -56,6 +56,10 @@ test-contracts: install
 
 test-e2e: install
 	$(PYTEST) tests/e2e
+
+## test-fuzz: schemathesis against the live OpenAPI document, every operation and check (bounded, repeatable)
+test-fuzz: install
+	$(PYTEST) tests/fuzz
 
 test-deploy: install
 	$(PYTEST) tests/deploy

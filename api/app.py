@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -45,7 +46,43 @@ def create_app(
             app.include_router(router)
     _install_health(app, readiness)
     _install_metrics(app)
+    _strict_openapi(app)
     return app
+
+
+def _refuses_its_zero_value(schema: dict[str, Any]) -> bool:
+    # (A nullable field, ``anyOf`` with null, takes null as its zero value: it stays optional.)
+    return schema.get("minLength", 0) >= 1 or schema.get("minItems", 0) >= 1 or "exclusiveMinimum" in schema
+
+
+def _strict_openapi(app: FastAPI) -> None:
+    """The document a generated client is built from says what the API really takes. A field that may be left
+    out of a request (proto3-style: it is then its zero value, and the domain rule answers) but whose zero
+    value is refused is *required* here, with no default, so a generated client always sends it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for schema in document.get("components", {}).get("schemas", {}).values():
+            required = set(schema.get("required", ()))
+            for name, prop in schema.get("properties", {}).items():
+                if _refuses_its_zero_value(prop) and prop.get("default") in (None, "", 0, []):
+                    prop.pop("default", None)
+                    required.add(name)
+            if required:
+                schema["required"] = sorted(required)
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", ()):
+                    if _refuses_its_zero_value(parameter.get("schema", {})) and parameter["in"] == "query":
+                        parameter["required"] = True
+                        parameter["schema"].pop("default", None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_health(app: FastAPI, readiness: Callable[[], Awaitable[None]] | None) -> None:

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from api.idempotency import current_key
 from domain.shared.errors import NotFound
+from domain.shared.text import TEXT_PATTERN
 from readmodels.shared.db import SessionFactory
 from workflows.shared.client import EntityGone, update_entity
 
@@ -84,7 +85,10 @@ DepotReadModel = Annotated[SessionFactory, Depends(depot_read_model)]
 PaymentsReadModel = Annotated[SessionFactory, Depends(payments_read_model)]
 NotificationsReadModel = Annotated[SessionFactory, Depends(notifications_read_model)]
 SearchReadModel = Annotated[SessionFactory, Depends(search_read_model)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, json_schema_extra={"pattern": TEXT_PATTERN}),
+]
 
 
 def _accepts_idempotency_key(key: IdempotencyKey = None) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.shared.errors import InvalidArgument
@@ -54,6 +55,11 @@ def _service(path: str) -> str | None:
     return parts[2] if len(parts) > 2 and parts[1] == "api" else None
 
 
+def _routed(scope: Scope) -> bool:
+    """Some route of the app takes this method at this path."""
+    return any(route.matches(scope)[0] is Match.FULL for route in scope["app"].router.routes)
+
+
 def _table(service: str) -> Table | None:
     try:
         table: Table = import_module(f"readmodels.{service}.tables").IDEMPOTENCY_KEYS
@@ -81,7 +87,13 @@ class Idempotency:
         raw_key = dict(scope.get("headers", ())).get(HEADER) if scope["type"] == "http" else None
         service = _service(scope.get("path", "")) if raw_key is not None else None
         table = _table(service) if service and service not in WITHOUT_EFFECTS else None
-        if raw_key is None or scope["method"] not in COMMAND_METHODS or service is None or table is None:
+        if (
+            raw_key is None
+            or scope["method"] not in COMMAND_METHODS
+            or service is None
+            or table is None
+            or not _routed(scope)  # a 404 or 405 comes first and does not use up a key
+        ):
             await self.app(scope, receive, send)
             return
         try:

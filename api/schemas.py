@@ -5,16 +5,18 @@ them (the rule's message is the 400's: "the store name cannot contain control ch
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from domain.customers.model import SMS_PATTERN
 from domain.search import MAX_FILTER_IDS
 from domain.shared.lines import MAX_LINES
-from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY, MAX_TOTAL
+from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY
 from domain.shared.text import (
     ID_PATTERN,
     MAX_DESCRIPTION,
@@ -99,7 +101,7 @@ Sku = Annotated[
 CustomerName = Annotated[str, Field(json_schema_extra=_text_schema(MAX_NAME)), AfterValidator(_text("customer name"))]
 SmsNumber = Annotated[
     str,
-    Field(json_schema_extra={"minLength": 5, "maxLength": MAX_SMS_INPUT, "pattern": r"^\+?[0-9][0-9 ().-]{4,30}$"}),
+    Field(json_schema_extra={"minLength": 5, "maxLength": MAX_SMS_INPUT, "pattern": SMS_PATTERN}),
     AfterValidator(_text("SMS number", MAX_SMS_INPUT)),
 ]
 CustomerId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("customer ID"))]
@@ -107,14 +109,40 @@ PaymentId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_
 ProductId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("product ID"))]
 BotId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("bot ID"))]
 
-# Money and counts: the domain rules refuse what is out of bounds, with their own messages.
-Price = Annotated[Decimal, Field(json_schema_extra={"minimum": 0, "maximum": float(MAX_PRICE), "multipleOf": 0.01})]
-Amount = Annotated[
-    Decimal,
-    Field(json_schema_extra={"exclusiveMinimum": 0, "maximum": float(MAX_PAYMENT), "multipleOf": 0.01}),
+# Numbers are JSON numbers, dates RFC 3339 strings: "19.99" (a string) is not a price and 0 is not a date,
+# whatever pydantic would make of them. Bounds: the domain rules refuse what is beyond them, with their messages.
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
+        raise ValueError("must be a whole JSON number")
+    return int(value)
+
+
+def _json_datetime(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time string, e.g. 2026-11-28T10:00:00Z")
+    return value
+
+
+def _money(**bounds: Any) -> Any:
+    return WithJsonSchema({"type": "number", "multipleOf": 0.01, **bounds})
+
+
+Price = Annotated[Decimal, BeforeValidator(_json_number), _money(minimum=0, maximum=float(MAX_PRICE))]
+Amount = Annotated[Decimal, BeforeValidator(_json_number), _money(exclusiveMinimum=0, maximum=float(MAX_PAYMENT))]
+Total = Annotated[Decimal, BeforeValidator(_json_number), WithJsonSchema({"type": "number", "minimum": 0})]
+Quantity = Annotated[
+    int, BeforeValidator(_json_integer), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY})
 ]
-Total = Annotated[Decimal, Field(json_schema_extra={"minimum": 0, "maximum": float(MAX_TOTAL)})]
-Quantity = Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": MAX_QUANTITY})]
+Limit = Annotated[int, BeforeValidator(_json_integer)]
+Moment = Annotated[datetime, BeforeValidator(_json_datetime)]
 MAX_ITEMS = MAX_LINES
 FilterIds = Annotated[
     list[Annotated[str, Field(json_schema_extra=_ID_SCHEMA)]],

@@ -57,7 +57,7 @@ class OrderItemRequest(ApiModel):
 class CreateOrderRequest(ApiModel):
     customer_id: CustomerId
     payment_id: PaymentId
-    items: Annotated[list[OrderItemRequest], Field(max_length=MAX_ITEMS)]
+    items: Annotated[list[OrderItemRequest], Field(max_length=MAX_ITEMS, json_schema_extra={"minItems": 1})]
 
 
 class OrderItemView(ApiModel):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from api.deps import SearchReadModel, get_or_404
 from api.http import JsonRoute
-from api.schemas import ERROR_RESPONSES, ApiModel, CustomerId, FilterIds, OrderIdPath, Total
+from api.schemas import ERROR_RESPONSES, ApiModel, CustomerId, FilterIds, Limit, Moment, OrderIdPath, Total
 from domain.ordering.model import OrderStatus
 from domain.search import (
     MAX_CURSOR,
@@ -29,8 +29,8 @@ router = APIRouter(prefix="/api/search/orders", tags=["search"], responses=ERROR
 
 class FiltersRequest(ApiModel):
     customer_id: CustomerId | None = None
-    after: datetime | None = None
-    before: datetime | None = None
+    after: Moment | None = None
+    before: Moment | None = None
     store_ids: FilterIds = []
     product_ids: FilterIds = []
     min_total: Total | None = None
@@ -41,7 +41,7 @@ class FiltersRequest(ApiModel):
 class SearchRequest(ApiModel):
     filters: FiltersRequest = FiltersRequest()
     next: Annotated[str | None, Field(max_length=MAX_CURSOR)] = None
-    limit: Annotated[int | None, Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = None
+    limit: Annotated[Limit | None, Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = None
 
 
 class SearchItemView(ApiModel):

@@ -10,7 +10,9 @@ from domain.shared.errors import Conflict, InvalidArgument, NotFound
 from domain.shared.text import MAX_SMS_INPUT, require_text
 
 # Digits with an optional leading +, spaces, dashes, dots or parentheses between them.
-_SMS = re.compile(r"^\+?[0-9][0-9 ().-]{4,30}$")
+# What a gateway dials is the digits, 5 to 15 of them (E.164's maximum); punctuation between them is for people.
+SMS_PATTERN = r"^\+?[0-9](?:[ ().-]*[0-9]){4,14}[ ().-]*$"
+_SMS = re.compile(SMS_PATTERN)
 MIN_SMS_DIGITS = 5
 MAX_SMS_DIGITS = 15
 
@@ -28,7 +30,7 @@ def _valid_sms(sms_number: str) -> str:
     sms = require_text(sms_number, "SMS number", MAX_SMS_INPUT)
     digits = sum(c.isdigit() for c in sms)
     # Punctuation is for people; what a gateway dials is the digits, 5 to 15 of them (E.164's maximum).
-    if not _SMS.match(sms) or not MIN_SMS_DIGITS <= digits <= MAX_SMS_DIGITS:
+    if not _SMS.fullmatch(sms) or not MIN_SMS_DIGITS <= digits <= MAX_SMS_DIGITS:
         raise InvalidArgument(f"the SMS number {sms!r} is not a phone number")
     return sms
 
