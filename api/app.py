@@ -68,7 +68,7 @@ def _strict_openapi(app: FastAPI) -> None:
         for schema in document.get("components", {}).get("schemas", {}).values():
             required = set(schema.get("required", ()))
             for name, prop in schema.get("properties", {}).items():
-                if _refuses_its_zero_value(prop) and prop.get("default") in (None, "", 0, []):
+                if _refuses_its_zero_value(prop) and prop.get("default") in (None, "", 0, "0", []):
                     prop.pop("default", None)
                     required.add(name)
             if required:
@@ -108,7 +108,7 @@ def _install_metrics(app: FastAPI) -> None:
     # Outermost last: every answer is counted, a huge body never reaches the deadline or the app, and the
     # deadline covers what idempotency does in the database too.
     app.add_middleware(Idempotency, sessions=lambda: app.state.context.sessions)
-    app.add_middleware(RequestDeadline, seconds=app.state.context.request_timeout_seconds)
+    app.add_middleware(RequestDeadline, seconds=lambda: app.state.context.request_timeout_seconds)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics, registry=registry)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.http import too_late
+from api.schemas import error_body
 from domain.shared.errors import DomainError, ErrorKind
 from workflows.shared.errors import business_error_in
 
@@ -27,8 +29,12 @@ UNAVAILABLE_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, R
 RETRY_AFTER_SECONDS = "1"
 
 
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(status, message), status_code=status, headers=headers)
+
+
 def _unavailable(message: str) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+    return _error(503, message, {"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def _message(err: RequestValidationError) -> str:
@@ -57,15 +63,15 @@ def _methods_of(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:
-        return JSONResponse({"message": err.message}, status_code=STATUS[err.kind])
+        return _error(STATUS[err.kind], err.message)
 
     async def refused(_: Request, err: Exception) -> JSONResponse:
         """The entity (or an activity its command ran, e.g. "is this customer registered?") refused it."""
         found = business_error_in(err)
         if found is None:
             log.error("a command failed without a business reason", exc_info=err)
-            return JSONResponse({"message": "the command failed"}, status_code=500)
-        return JSONResponse({"message": found.message}, status_code=STATUS[found.kind])
+            return _error(500, "the command failed")
+        return _error(STATUS[found.kind], found.message)
 
     app.add_exception_handler(FailureError, refused)
     app.add_exception_handler(WorkflowUpdateFailedError, refused)
@@ -77,7 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("a read model's database is unavailable: %s", err.orig)
             return _unavailable("the database is unavailable; try again shortly")
         log.error("a database error", exc_info=err)
-        return JSONResponse({"message": "the request failed"}, status_code=500)
+        return _error(500, "the request failed")
 
     @app.exception_handler(RPCError)
     async def temporal_unavailable(_: Request, err: RPCError) -> JSONResponse:
@@ -85,11 +91,11 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("the Temporal service is unavailable: %s", err.message)
             return _unavailable("the workflow service is unavailable; try again shortly")
         log.error("a Temporal call failed", exc_info=err)
-        return JSONResponse({"message": "the request failed"}, status_code=500)
+        return _error(500, "the request failed")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"message": _message(err)}, status_code=400)
+        return _error(400, _message(err))
 
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
     async def command_too_late(request: Request, _: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
@@ -106,14 +112,12 @@ def install_error_handlers(app: FastAPI) -> None:
             # Starlette names only the first route of the path; a path is often served by several.
             allowed = ", ".join(_methods_of(request))
             message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
-            return JSONResponse(
-                {"message": message}, status_code=405, headers={**(err.headers or {}), "Allow": allowed}
-            )
+            return _error(405, message, {**(err.headers or {}), "Allow": allowed})
         else:
             message = str(err.detail)
-        return JSONResponse({"message": message}, status_code=err.status_code, headers=err.headers)
+        return _error(err.status_code, message, err.headers)
 
     @app.exception_handler(Exception)
     async def internal_error(_: Request, err: Exception) -> JSONResponse:
         log.error("a request failed", exc_info=err)
-        return JSONResponse({"message": "the request failed; it was logged"}, status_code=500)
+        return _error(500, "the request failed; it was logged")

@@ -20,6 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.schemas import error_body
+
 MAX_BODY_BYTES = 64 * 1024  # the largest valid request (an order of 40 lines) is a few kilobytes
 RETRY_AFTER_SECONDS = "1"
 log = logging.getLogger(__name__)
@@ -33,6 +35,10 @@ class JsonBodyRequest(Request):
     """A body is JSON whatever its Content-Type says (as grpc-gateway reads it, so a client written for the
     book works), and a JSON number is read as the exact decimal it spells: 19.990000000000000001 is not
     19.99, and NaN or Infinity are not numbers at all."""
+
+    async def body(self) -> bytes:
+        """No body at all is an empty object: every field its zero value (the gateway reads it so too)."""
+        return await super().body() or b"{}"
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -105,7 +111,7 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 async def _send_error(send: Send, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    body = json.dumps({"message": message}).encode()
+    body = json.dumps(error_body(status, message)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -132,15 +138,16 @@ class RequestDeadline:
     A command's effect is not undone by that: its update goes on in the entity's workflow, and a retry
     with the same Idempotency-Key answers what it did."""
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
+    def __init__(self, app: ASGIApp, seconds: Callable[[], float]) -> None:
         self.app = app
-        self.seconds = seconds
+        self._seconds = seconds  # read when a request comes: the app's context is set after the middleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = False
+        seconds = self._seconds()
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -148,12 +155,12 @@ class RequestDeadline:
             await send(message)
 
         try:
-            async with asyncio.timeout(self.seconds):
+            async with asyncio.timeout(seconds):
                 await self.app(scope, receive, tracking_send)
         except TimeoutError:
-            log.warning("%s %s did not answer within %.1f s", scope["method"], scope["path"], self.seconds)
+            log.warning("%s %s did not answer within %.1f s", scope["method"], scope["path"], seconds)
             if not started:
-                await _send_error(send, 503, too_late(self.seconds), ((b"retry-after", RETRY_AFTER_SECONDS.encode()),))
+                await _send_error(send, 503, too_late(seconds), ((b"retry-after", RETRY_AFTER_SECONDS.encode()),))
 
 
 class RequestMetrics:

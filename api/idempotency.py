@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.schemas import error_body
 from domain.shared.errors import InvalidArgument
 from domain.shared.text import require_text
 from readmodels.shared.db import SessionFactory
@@ -74,8 +75,8 @@ async def _respond(send: Send, status: int, body: bytes, extra: list[tuple[bytes
     await send({"type": "http.response.body", "body": body})
 
 
-def _error(message: str) -> bytes:
-    return json.dumps({"message": message}).encode()
+def _error(status: int, message: str) -> bytes:
+    return json.dumps(error_body(status, message)).encode()
 
 
 class Idempotency:
@@ -99,7 +100,7 @@ class Idempotency:
         try:
             key = require_text(raw_key.decode("utf-8", errors="replace"), "Idempotency-Key", MAX_KEY)
         except InvalidArgument as err:
-            await _respond(send, 400, _error(err.message))
+            await _respond(send, 400, _error(400, err.message))
             return
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
@@ -109,7 +110,7 @@ class Idempotency:
             first = await _claim(sessions, table, key, method, path, request_print)
         except OperationalError:
             await _respond(
-                send, 503, _error("the database is unavailable; try again shortly"), [(b"retry-after", b"1")]
+                send, 503, _error(503, "the database is unavailable; try again shortly"), [(b"retry-after", b"1")]
             )
             return
         if (first["method"], first["path"], first["fingerprint"]) != (method, path, request_print):
@@ -118,7 +119,7 @@ class Idempotency:
                 + (" with another body" if (first["method"], first["path"]) == (method, path) else "")
                 + "; use a new key for a new request"
             )
-            await _respond(send, 422, _error(message))
+            await _respond(send, 422, _error(422, message))
             return
         if first["status_code"] is not None:
             await _respond(send, first["status_code"], first["body"] or b"", [(b"idempotent-replayed", b"true")])

@@ -1,6 +1,6 @@
-"""Wire format: lowerCamelCase JSON, money as JSON numbers, errors as {"message": ...}; and the request
-fields, each declared once with the bounds the OpenAPI document shows and the domain rule that enforces
-them (the rule's message is the 400's: "the store name cannot contain control characters")."""
+"""Wire format: lowerCamelCase JSON, money as JSON numbers, errors as grpc-gateway's ``{code, message, details}``;
+and the request fields, each declared once with the bounds the OpenAPI document shows and the domain rule
+that enforces them (the rule's message is the 400's: "the store name cannot contain control characters")."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from domain.customers.model import SMS_PATTERN
 from domain.search import MAX_FILTER_IDS
 from domain.shared.lines import MAX_LINES
-from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY
+from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY, MAX_TOTAL
 from domain.shared.text import (
     ID_PATTERN,
     MAX_DESCRIPTION,
@@ -38,12 +38,37 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
+class RequestModel(ApiModel):
+    """A request as proto3 reads it (the book's gateway): every field may be left out or be null, and is then
+    its zero value, for the domain rule to answer ("the store name cannot be blank"), not a schema error. A
+    field the API needs is still *required* in the OpenAPI document, so a generated client sends it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_zero(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
+
 class IdResponse(ApiModel):
     id: str
 
 
 class ErrorResponse(ApiModel):
+    """grpc-gateway's error body (``google.rpc.Status``), so a client written for the book reads ours."""
+
+    code: int = Field(description="the gRPC status code that matches the HTTP status (see GRPC_CODES)")
     message: str
+    details: list[dict[str, Any]] = []
+
+
+# The gRPC code grpc-gateway maps to each HTTP status we answer (runtime.HTTPStatusFromCode, inverted).
+GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 413: 8, 422: 9, 500: 13, 503: 14, 504: 4}
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    return {"code": GRPC_CODES.get(status, 2), "message": message, "details": []}
 
 
 def _responses(*statuses: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -108,6 +133,8 @@ CustomerId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(
 PaymentId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("payment ID"))]
 ProductId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("product ID"))]
 BotId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("bot ID"))]
+OrderId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("order ID"))]
+StoreId = Annotated[str, Field(json_schema_extra=_ID_SCHEMA), AfterValidator(_id("store ID"))]
 
 # Numbers are JSON numbers, dates RFC 3339 strings: "19.99" (a string) is not a price and 0 is not a date,
 # whatever pydantic would make of them. Bounds: the domain rules refuse what is beyond them, with their messages.
@@ -137,7 +164,11 @@ def _money(**bounds: Any) -> Any:
 
 Price = Annotated[Decimal, BeforeValidator(_json_number), _money(minimum=0, maximum=float(MAX_PRICE))]
 Amount = Annotated[Decimal, BeforeValidator(_json_number), _money(exclusiveMinimum=0, maximum=float(MAX_PAYMENT))]
-Total = Annotated[Decimal, BeforeValidator(_json_number), WithJsonSchema({"type": "number", "minimum": 0})]
+Total = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_TOTAL)}),
+]
 Quantity = Annotated[
     int, BeforeValidator(_json_integer), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY})
 ]

@@ -11,14 +11,13 @@ from domain.depot import model as rules
 from readmodels.depot.queries import products_and_their_stores
 from readmodels.shared.db import SessionFactory
 from workflows.depot.messages import (
-    TASK_QUEUE,
     CreateShoppingList,
     ShoppingListRef,
-    ShoppingListWorkflowInput,
     shopping_list_workflow_id,
 )
+from workflows.depot.opening import open_shopping_list
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
-from workflows.shared.client import EntityGone, create_entity, start_entity, update_entity
+from workflows.shared.client import EntityGone, update_entity
 from workflows.shared.errors import domain_failures
 
 
@@ -34,14 +33,7 @@ class DepotActivities:
         list_id = cmd.order_id  # one list per order: a retried step finds the same list
         with domain_failures():
             shopping_list = rules.create_shopping_list(list_id, cmd.order_id, cmd.items, stores, products)
-        start = start_entity(
-            ShoppingListWorkflow.run,
-            ShoppingListWorkflowInput(list_id=list_id),
-            id=shopping_list_workflow_id(list_id),
-            task_queue=TASK_QUEUE,
-            static_summary=f"Shopping list for order {cmd.order_id[:8]}… · {len(shopping_list.stops)} stops",
-        )
-        await create_entity(self._client, ShoppingListWorkflow.create, shopping_list, start)
+        await open_shopping_list(self._client, shopping_list)
         return list_id
 
     @activity.defn

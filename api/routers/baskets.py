@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import computed_field
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.deps import (
@@ -27,6 +28,7 @@ from api.schemas import (
     PaymentId,
     ProductId,
     Quantity,
+    RequestModel,
 )
 from domain.baskets import model as rules
 from domain.baskets.model import Basket
@@ -49,16 +51,16 @@ from workflows.shared.client import create_entity, start_entity
 router = APIRouter(prefix="/api/baskets", tags=["baskets"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class StartBasketRequest(ApiModel):
-    customer_id: CustomerId
+class StartBasketRequest(RequestModel):
+    customer_id: CustomerId = ""
 
 
-class ItemRequest(ApiModel):
-    product_id: ProductId
+class ItemRequest(RequestModel):
+    product_id: ProductId = ""
     quantity: Quantity = 1
 
 
-class CheckoutRequest(ApiModel):
+class CheckoutRequest(RequestModel):
     payment_id: PaymentId = ""
 
 
@@ -69,6 +71,12 @@ class BasketItemView(ApiModel):
     product_name: str
     price: float
     quantity: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def product_price(self) -> float:
+        """The book's name for the line's price (its ``Item.productPrice``); ``price`` is kept beside it."""
+        return self.price
 
 
 class BasketView(ApiModel):

@@ -18,7 +18,7 @@ from api.deps import (
     new_id,
 )
 from api.http import JsonRoute
-from api.schemas import ERROR_RESPONSES, ApiModel, CustomerIdPath, CustomerName, IdResponse, SmsNumber
+from api.schemas import ERROR_RESPONSES, ApiModel, CustomerIdPath, CustomerName, IdResponse, RequestModel, SmsNumber
 from domain.customers import model as rules
 from domain.customers.model import Customer
 from readmodels.customers import queries
@@ -38,13 +38,13 @@ from workflows.shared.summaries import summary
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class RegisterCustomerRequest(ApiModel):
-    name: CustomerName
-    sms_number: SmsNumber
+class RegisterCustomerRequest(RequestModel):
+    name: CustomerName = ""
+    sms_number: SmsNumber = ""
 
 
-class ChangeSmsRequest(ApiModel):
-    sms_number: SmsNumber
+class ChangeSmsRequest(RequestModel):
+    sms_number: SmsNumber = ""
 
 
 class CustomerView(ApiModel):

@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from pydantic import Field
 
-from api.deps import ACCEPTS_IDEMPOTENCY_KEY, DepotReadModel, TemporalClient, command, get_or_404
+from api.deps import ACCEPTS_IDEMPOTENCY_KEY, DepotReadModel, IdempotencyKey, TemporalClient, command, get_or_404
 from api.http import JsonRoute
-from api.schemas import ERROR_RESPONSES, ApiModel, BotId, ShoppingListIdPath
+from api.schemas import (
+    ERROR_RESPONSES,
+    MAX_ITEMS,
+    ApiModel,
+    BotId,
+    IdResponse,
+    OrderId,
+    ProductId,
+    Quantity,
+    RequestModel,
+    ShoppingListIdPath,
+    StoreId,
+)
 from domain.depot import model as rules
-from domain.depot.model import ShoppingList, ShoppingListStatus
+from domain.depot.model import ShoppingList, ShoppingListStatus, Wanted
 from domain.shared.errors import Conflict
+from domain.shared.text import require_id
 from readmodels.depot import queries
 from readmodels.depot.tables import ShoppingListRow
 from workflows.depot.messages import AssignBot, shopping_list_workflow_id
+from workflows.depot.opening import open_shopping_list
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 
 router = APIRouter(prefix="/api/depot/shopping", tags=["depot"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class AssignRequest(ApiModel):
+class AssignRequest(RequestModel):
     bot_id: BotId = ""
 
 
@@ -113,3 +128,40 @@ async def complete_shopping_list(
 ) -> ShoppingListResponse:
     """Completing the list makes the order ``ready`` and opens its invoice."""
     return await _command(client, db, list_id, ShoppingListWorkflow.complete, rules.complete)
+
+
+# ---- the book's operator endpoints: the saga is the normal way a list is opened and cancelled -------------
+
+
+class WantedItemRequest(RequestModel):
+    product_id: ProductId = ""
+    store_id: StoreId = ""
+    quantity: Quantity = 1
+
+
+class CreateShoppingListRequest(RequestModel):
+    order_id: OrderId = ""
+    items: Annotated[list[WantedItemRequest], Field(max_length=MAX_ITEMS, json_schema_extra={"minItems": 1})] = []
+
+
+@router.post("", response_model=IdResponse)
+async def create_shopping_list(
+    body: CreateShoppingListRequest, client: TemporalClient, db: DepotReadModel, key: IdempotencyKey = None
+) -> IdResponse:
+    """Open a shopping list for an order by hand (one list per order: its ID is the order's)."""
+    order_id = require_id(body.order_id, "order ID")
+    wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in body.items]
+    for line in wanted:
+        require_id(line.product_id, "product ID")
+        require_id(line.store_id, "store ID")
+    stores, products = await queries.products_and_their_stores(db, [line.product_id for line in wanted])
+    await open_shopping_list(client, rules.create_shopping_list(order_id, order_id, wanted, stores, products))
+    return IdResponse(id=order_id)
+
+
+@router.post("/{list_id}", response_model=ShoppingListResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
+async def cancel_shopping_list(
+    list_id: ShoppingListIdPath, client: TemporalClient, db: DepotReadModel
+) -> ShoppingListResponse:
+    """Cancel a list by hand (the book's ``POST /api/depot/shopping/{id}``); an ended list answers as it is."""
+    return await _command(client, db, list_id, ShoppingListWorkflow.cancel, rules.cancel)

@@ -36,6 +36,7 @@ from api.schemas import (
     PaymentId,
     ProductId,
     Quantity,
+    RequestModel,
 )
 from domain.ordering import model as rules
 from domain.ordering.model import Order
@@ -49,15 +50,15 @@ from workflows.search_attributes import CUSTOMER_ID, ORDER_ID
 router = APIRouter(prefix="/api/ordering", tags=["ordering"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class OrderItemRequest(ApiModel):
-    product_id: ProductId
+class OrderItemRequest(RequestModel):
+    product_id: ProductId = ""
     quantity: Quantity = 1
 
 
-class CreateOrderRequest(ApiModel):
-    customer_id: CustomerId
-    payment_id: PaymentId
-    items: Annotated[list[OrderItemRequest], Field(max_length=MAX_ITEMS, json_schema_extra={"minItems": 1})]
+class CreateOrderRequest(RequestModel):
+    customer_id: CustomerId = ""
+    payment_id: PaymentId = ""
+    items: Annotated[list[OrderItemRequest], Field(max_length=MAX_ITEMS, json_schema_extra={"minItems": 1})] = []
 
 
 class OrderItemView(ApiModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
@@ -16,7 +18,16 @@ from api.deps import (
     new_id,
 )
 from api.http import JsonRoute
-from api.schemas import ERROR_RESPONSES, Amount, ApiModel, CustomerId, IdResponse, InvoiceIdPath, PaymentIdPath
+from api.schemas import (
+    ERROR_RESPONSES,
+    Amount,
+    ApiModel,
+    CustomerId,
+    IdResponse,
+    InvoiceIdPath,
+    PaymentIdPath,
+    RequestModel,
+)
 from domain.payments import model as rules
 from domain.payments.invoice import Invoice
 from domain.shared.errors import Conflict
@@ -37,9 +48,9 @@ from workflows.shared.client import create_entity, start_entity
 router = APIRouter(prefix="/api/payments", tags=["payments"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class AuthorizePaymentRequest(ApiModel):
-    customer_id: CustomerId
-    amount: Amount
+class AuthorizePaymentRequest(RequestModel):
+    customer_id: CustomerId = ""
+    amount: Amount = Decimal(0)
 
 
 class PaymentView(ApiModel):

@@ -6,11 +6,21 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, PlainSerializer, computed_field
 
 from api.deps import SearchReadModel, get_or_404
 from api.http import JsonRoute
-from api.schemas import ERROR_RESPONSES, ApiModel, CustomerId, FilterIds, Limit, Moment, OrderIdPath, Total
+from api.schemas import (
+    ERROR_RESPONSES,
+    ApiModel,
+    CustomerId,
+    FilterIds,
+    Limit,
+    Moment,
+    OrderIdPath,
+    RequestModel,
+    Total,
+)
 from domain.ordering.model import OrderStatus
 from domain.search import (
     MAX_CURSOR,
@@ -27,7 +37,7 @@ from readmodels.search.queries import find_orders, get_order
 router = APIRouter(prefix="/api/search/orders", tags=["search"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class FiltersRequest(ApiModel):
+class FiltersRequest(RequestModel):
     customer_id: CustomerId | None = None
     after: Moment | None = None
     before: Moment | None = None
@@ -38,7 +48,7 @@ class FiltersRequest(ApiModel):
     status: OrderStatus | None = None
 
 
-class SearchRequest(ApiModel):
+class SearchRequest(RequestModel):
     filters: FiltersRequest = FiltersRequest()
     next: Annotated[str | None, Field(max_length=MAX_CURSOR)] = None
     limit: Annotated[Limit | None, Field(json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})] = None
@@ -50,11 +60,19 @@ class SearchItemView(ApiModel):
     store_id: str
     store_name: str
     price: float
-    quantity: int
+    # The book's search messages declare quantity int64, which proto3 JSON writes as a string.
+    quantity: Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
 
 class SearchOrderView(ApiModel):
     id: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def order_id(self) -> str:
+        """The book's name for the order's ID in search (``Order.orderId``); ``id`` is kept beside it."""
+        return self.id
+
     customer_id: str
     customer_name: str
     items: list[SearchItemView]
@@ -66,7 +84,7 @@ class SearchOrderView(ApiModel):
 
 class SearchResponse(ApiModel):
     orders: list[SearchOrderView]
-    next: str | None
+    next: str  # "" on the last page
 
 
 class SearchOrderResponse(ApiModel):
@@ -93,7 +111,7 @@ async def search_orders(body: SearchRequest, db: SearchReadModel) -> SearchRespo
     after = decode_cursor(body.next) if body.next else None
     rows = await find_orders(db, filters, after, limit)
     page = rows[:limit]
-    next_token = None
+    next_token = ""  # the last page: proto3 writes an unset cursor as an empty string
     if len(rows) > limit:
         last = page[-1]
         next_token = encode_cursor(Cursor(created_at=last["created_at"], id=last["id"]))

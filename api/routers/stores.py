@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
@@ -25,6 +26,7 @@ from api.schemas import (
     ProductDescription,
     ProductIdPath,
     ProductName,
+    RequestModel,
     Sku,
     StoreIdPath,
     StoreLocation,
@@ -54,13 +56,13 @@ from workflows.stores.store_workflow import StoreWorkflow
 router = APIRouter(prefix="/api/stores", tags=["stores"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
 
-class CreateStoreRequest(ApiModel):
-    name: StoreName
-    location: StoreLocation
+class CreateStoreRequest(RequestModel):
+    name: StoreName = ""
+    location: StoreLocation = ""
 
 
-class RebrandStoreRequest(ApiModel):
-    name: StoreName
+class RebrandStoreRequest(RequestModel):
+    name: StoreName = ""
 
 
 class StoreView(ApiModel):
@@ -78,20 +80,20 @@ class StoresResponse(ApiModel):
     stores: list[StoreView]
 
 
-class AddProductRequest(ApiModel):
-    name: ProductName
+class AddProductRequest(RequestModel):
+    name: ProductName = ""
     description: ProductDescription = ""
     sku: Sku = ""
-    price: Price
+    price: Price = Decimal(0)
 
 
-class RebrandProductRequest(ApiModel):
-    name: ProductName
+class RebrandProductRequest(RequestModel):
+    name: ProductName = ""
     description: ProductDescription = ""
 
 
-class PriceRequest(ApiModel):
-    price: Price
+class PriceRequest(RequestModel):
+    price: Price = Decimal(0)
 
 
 class ProductView(ApiModel):

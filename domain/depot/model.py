@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.shared.errors import Conflict, InvalidArgument, NotFound
+from domain.shared.lines import require_quantity
 from domain.shared.text import require_id
 
 
@@ -83,6 +84,7 @@ def create_shopping_list(
     """Group the order's lines by store, with names and locations from depot's own caches."""
     grouped: dict[str, list[ListItem]] = {}
     for line in wanted:
+        require_quantity(line.quantity)
         product = products.get(line.product_id)
         if product is None or product.removed:
             raise NotFound(f"the product {line.product_id} does not exist")

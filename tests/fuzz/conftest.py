@@ -69,6 +69,16 @@ CONFIG: dict[str, Any] = {
             "include-name": ["GET /api/baskets/{basket_id}", "GET /api/ordering/{order_id}"],
             "checks": {"use_after_free": {"enabled": False}},
         },
+        {
+            # A new price must be higher (increase) or lower (decrease) than the product's current one: a rule
+            # between the request and the product's state, answered 400 as SPEC §4 and the book say (not a 409:
+            # nothing about the product's lifecycle forbids the command). No JSON Schema can say it.
+            "include-name": [
+                "PUT /api/stores/products/{product_id}/increasePrice",
+                "PUT /api/stores/products/{product_id}/decreasePrice",
+            ],
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409", "5xx"]}},
+        },
     ],
     # This API has no secrets to hide, and a reproduction needs the exact Idempotency-Key that was sent.
     "output": {"sanitization": {"enabled": False}},
@@ -105,6 +115,7 @@ def prepare(case: Case[Any]) -> None:
     _fresh_idempotency_key(case)
     _no_cursor_the_api_never_gave_out(case)
     _ranges_in_order(case)
+    _one_line_per_product(case)
 
 
 def _fresh_idempotency_key(case: Case[Any]) -> None:
@@ -164,6 +175,26 @@ def _ranges_in_order(case: Case[Any]) -> None:
             filters[high] = None
         elif wrong_way:
             filters[low], filters[high] = second, first
+
+
+def _one_line_per_product(case: Case[Any]) -> None:
+    """Lines of one product in a direct order are one line: their quantities are summed, and a sum over 1000
+    is a 400 by design (a rule across array items no JSON Schema can say). A valid order the fuzzer made up
+    keeps the first line of each product; invalid ones are sent as drawn."""
+    meta = case.meta
+    body = case.body
+    items = body.get("items") if isinstance(body, dict) else None
+    if case.operation.label != "POST /api/ordering" or meta is None or not meta.generation.mode.is_positive:
+        return
+    if isinstance(body, dict) and isinstance(items, list):
+        seen: set[object] = set()
+        kept = []
+        for item in items:
+            product = item.get("productId") if isinstance(item, dict) else None
+            if product not in seen:
+                seen.add(product)
+                kept.append(item)
+        body["items"] = kept
 
 
 class Fuzzer:

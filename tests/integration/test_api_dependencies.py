@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import stores_read_model
+from api.schemas import error_body
 from mallbots import bootstrap
 from mallbots.devstack.ports import free_port
 from mallbots.stack import Stack
@@ -52,5 +53,5 @@ async def test_a_router_reads_the_read_model_its_dependency_gives(
 
     assert down.status_code == 503, down.text
     assert down.headers["Retry-After"] == "1"
-    assert down.json() == {"message": "the database is unavailable; try again shortly"}
+    assert down.json() == error_body(503, "the database is unavailable; try again shortly")
     assert (await http.get(f"/api/stores/{store_id}")).status_code == 200

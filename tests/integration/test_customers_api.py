@@ -73,7 +73,7 @@ async def get_customer(api: httpx.AsyncClient, customer_id: str) -> dict[str, An
 def assert_error(response: httpx.Response, status: int, phrase: str) -> None:
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"message"}, body
+    assert set(body) == {"code", "message", "details"}, body
     assert phrase in body["message"], body
 
 

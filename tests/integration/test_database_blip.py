@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from api.schemas import error_body
 from domain.ordering.model import OrderStatus
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.stack import Stack, ephemeral_options
@@ -48,7 +49,7 @@ async def _outage_while_ordering(stack: Stack, postgres: LocalPostgres, mall: Ma
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as http:
         read = await http.get(f"/api/ordering/{baskets[0]}")
         assert read.status_code == 503, read.text
-        assert read.json() == {"message": "the database is unavailable; try again shortly"}
+        assert read.json() == error_body(503, "the database is unavailable; try again shortly")
         assert read.headers["Retry-After"] == "1"
         assert (await http.get("/readiness")).status_code == 503
 

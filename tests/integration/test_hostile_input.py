@@ -12,6 +12,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from api.schemas import error_body
 from mallbots.stack import Stack
 from tests.integration.conftest import Shop
 
@@ -58,7 +59,7 @@ async def test_a_store_with_a_control_character_is_refused_and_nothing_is_create
     refused = await api.send(_raw(api, "POST", "/api/stores", json.dumps(body, ensure_ascii=False)))
 
     assert refused.status_code == 400, refused.text
-    assert refused.json() == {"message": f"the {what} cannot contain control characters"}
+    assert refused.json() == error_body(400, f"the {what} cannot contain control characters")
     assert len((await api.get("/api/stores")).json()["stores"]) == before
 
 
@@ -73,9 +74,9 @@ async def test_a_rebrand_with_a_control_character_is_refused_and_the_store_goes_
     )
     renamed = await api.put(f"/api/stores/{store_id}/rebrand", json={"name": "Clean Name"})
 
-    assert refused.status_code == 400 and refused.json() == {
-        "message": "the store name cannot contain control characters"
-    }
+    assert refused.status_code == 400 and refused.json() == error_body(
+        400, "the store name cannot contain control characters"
+    )
     assert renamed.status_code == 200, renamed.text
     assert (await api.get(f"/api/stores/{store_id}")).json()["store"]["name"] == "Clean Name"
 
@@ -104,7 +105,7 @@ async def test_a_product_with_bad_text_is_refused_and_the_catalog_is_unchanged(
 
     refused = await api.post(f"/api/stores/{store_id}/products", json=body)
 
-    assert (refused.status_code, refused.json()) == (400, {"message": message})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, message))
     assert (await api.get(f"/api/stores/{store_id}/products")).json()["products"] == []
 
 
@@ -130,12 +131,12 @@ async def test_a_multiline_description_keeps_its_lines(api: httpx.AsyncClient) -
 )
 async def test_a_customer_with_bad_text_is_refused(api: httpx.AsyncClient, body: dict[str, str], message: str) -> None:
     refused = await api.post("/api/customers", json=body)
-    assert (refused.status_code, refused.json()) == (400, {"message": message})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, message))
 
 
 async def test_a_bot_id_with_a_control_character_is_refused(api: httpx.AsyncClient, shop: Shop) -> None:
     refused = await api.put("/api/depot/shopping/some-list/assign", json={"botId": "bot\x00"})
-    assert (refused.status_code, refused.json()) == (400, {"message": "the bot ID is not a valid ID"})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, "the bot ID is not a valid ID"))
 
 
 # --- bounds that keep Temporal's limits out of reach ------------------------------------------------------
@@ -145,7 +146,7 @@ async def test_a_5000_character_store_name_is_refused(api: httpx.AsyncClient) ->
     refused = await api.post("/api/stores", json={"name": "x" * 5000, "location": "Level 1"})
     assert (refused.status_code, refused.json()) == (
         400,
-        {"message": "the store name cannot be longer than 100 characters"},
+        error_body(400, "the store name cannot be longer than 100 characters"),
     )
 
 
@@ -199,7 +200,7 @@ async def test_a_malformed_id_in_a_path_is_a_400_never_a_500(api: httpx.AsyncCli
 
 async def test_a_path_that_climbs_out_of_its_resource_is_no_route(api: httpx.AsyncClient) -> None:
     missing = await api.get("/api/customers/..%2F..")
-    assert missing.status_code == 404 and set(missing.json()) == {"message"}
+    assert missing.status_code == 404 and set(missing.json()) == {"code", "message", "details"}
 
 
 @pytest.mark.parametrize(
@@ -229,7 +230,7 @@ async def test_a_malformed_id_in_a_body_or_query_is_a_400_naming_it(
     api: httpx.AsyncClient, method: str, path: str, body: object, message: str
 ) -> None:
     refused = await api.request(method, path, json=body)
-    assert (refused.status_code, refused.json()) == (400, {"message": message})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, message))
 
 
 # --- money and numbers ------------------------------------------------------------------------------------
@@ -252,13 +253,13 @@ async def test_a_price_a_float_would_round_is_refused_exactly(
     refused = await api.send(
         _raw(api, "POST", f"/api/stores/{store_id}/products", f'{{"name": "Rope", "price": {raw_price}}}')
     )
-    assert (refused.status_code, refused.json()) == (400, {"message": message})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, message))
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 async def test_nan_and_infinity_are_not_json_numbers(api: httpx.AsyncClient, constant: str) -> None:
     refused = await api.send(_raw(api, "POST", "/api/payments", f'{{"customerId": "c", "amount": {constant}}}'))
-    assert (refused.status_code, refused.json()) == (400, {"message": "the request body is not valid JSON"})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, "the request body is not valid JSON"))
 
 
 async def test_an_exact_price_with_many_digits_is_stored_exactly(api: httpx.AsyncClient) -> None:
@@ -278,13 +279,13 @@ async def test_an_exact_price_with_many_digits_is_stored_exactly(api: httpx.Asyn
 async def test_a_body_that_is_not_a_json_object_is_a_400_in_the_error_shape(api: httpx.AsyncClient, text: str) -> None:
     refused = await api.send(_raw(api, "POST", "/api/stores", text))
     assert refused.status_code == 400, refused.text
-    assert set(refused.json()) == {"message"}
+    assert set(refused.json()) == {"code", "message", "details"}
     assert refused.json()["message"] in {"the request body is not valid JSON", "the request body must be a JSON object"}
 
 
 async def test_an_unknown_route_is_a_404_in_the_error_shape(api: httpx.AsyncClient) -> None:
     missing = await api.get("/api/nowhere/at/all")
-    assert (missing.status_code, missing.json()) == (404, {"message": "there is no /api/nowhere/at/all"})
+    assert (missing.status_code, missing.json()) == (404, error_body(404, "there is no /api/nowhere/at/all"))
 
 
 async def test_a_wrong_method_is_a_405_with_allow_in_the_error_shape(api: httpx.AsyncClient) -> None:
@@ -308,7 +309,7 @@ async def test_a_body_over_the_limit_is_a_413_and_nothing_is_created(api: httpx.
     streamed = await api.post("/api/stores", content=chunks(), headers={"content-type": "application/json"})
     for response in (huge, streamed):
         assert response.status_code == 413, response.text
-        assert response.json() == {"message": "the request body is larger than 65536 bytes"}
+        assert response.json() == error_body(413, "the request body is larger than 65536 bytes")
     assert len((await api.get("/api/stores")).json()["stores"]) == before
 
 

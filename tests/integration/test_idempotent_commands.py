@@ -9,6 +9,7 @@ import uuid
 import httpx
 import pytest
 
+from api.schemas import error_body
 from tests.integration.conftest import Shop
 
 
@@ -33,10 +34,11 @@ async def test_the_same_key_with_another_body_is_a_422_and_creates_nothing(api: 
 
     assert first.status_code == 200, first.text
     assert other.status_code == 422, other.text
-    assert other.json() == {
-        "message": f"the Idempotency-Key {key['Idempotency-Key']!r} was first used for POST /api/stores with another "
-        "body; use a new key for a new request"
-    }
+    assert other.json() == error_body(
+        422,
+        f"the Idempotency-Key {key['Idempotency-Key']!r} was first used for POST /api/stores with another "
+        "body; use a new key for a new request",
+    )
     assert (await api.get("/api/stores")).json()["stores"] == before
 
 
@@ -102,7 +104,7 @@ async def test_a_checkout_retried_after_a_lost_answer_is_the_same_order_not_a_40
 
     assert first.status_code == retried.status_code == 200, [first.text, retried.text]
     assert retried.json() == first.json() and first.json()["basket"]["status"] == "checked_out"
-    assert unkeyed.status_code == 409 and unkeyed.json() == {"message": "the basket is checked out"}
+    assert unkeyed.status_code == 409 and unkeyed.json() == error_body(409, "the basket is checked out")
     assert (await api.get(f"/api/ordering/{basket_id}")).status_code == 200  # one order, the basket's
 
 
@@ -128,7 +130,7 @@ async def test_a_refusal_is_answered_again_to_its_retry(api: httpx.AsyncClient) 
     first = await api.post("/api/stores", json={"name": " ", "location": "L"}, headers=key)
     retried = await api.post("/api/stores", json={"name": " ", "location": "L"}, headers=key)
     assert first.status_code == retried.status_code == 400
-    assert retried.json() == first.json() == {"message": "the store name cannot be blank"}
+    assert retried.json() == first.json() == error_body(400, "the store name cannot be blank")
 
 
 @pytest.mark.parametrize(
@@ -143,4 +145,4 @@ async def test_a_malformed_key_is_a_400(api: httpx.AsyncClient, key: str, messag
     request = api.build_request("POST", "/api/stores", json={"name": "Keyless", "location": "L"})
     request.headers["Idempotency-Key"] = key
     refused = await api.send(request)
-    assert (refused.status_code, refused.json()) == (400, {"message": message})
+    assert (refused.status_code, refused.json()) == (400, error_body(400, message))

@@ -39,7 +39,7 @@ async def _all_pages(mall: MallbotsClient, filters: Mapping[str, object], limit:
         assert len(page["orders"]) <= limit
         found += page["orders"]
         token = page["next"]
-        if token is None:
+        if token == "":  # the last page
             return found
 
 

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import new_id
+from api.schemas import error_body
 from mallbots.stack import Stack
 from readmodels.baskets.tables import BasketProductCache, BasketStoreCache
 from readmodels.depot.tables import DepotProductCache, DepotStoreCache
@@ -85,7 +86,7 @@ async def add_product(
 def assert_error(response: httpx.Response, status: int, phrase: str) -> None:
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"message"}, body
+    assert set(body) == {"code", "message", "details"}, body
     assert phrase in body["message"], body
 
 
@@ -689,10 +690,11 @@ async def test_one_idempotency_key_is_for_one_request_so_another_store_refuses_i
 
     assert first.status_code == 200, first.text
     assert second.status_code == 422, second.text
-    assert second.json() == {
-        "message": f"the Idempotency-Key {key!r} was first used for POST /api/stores/{first_store}/products; "
-        "use a new key for a new request"
-    }
+    assert second.json() == error_body(
+        422,
+        f"the Idempotency-Key {key!r} was first used for POST /api/stores/{first_store}/products; "
+        "use a new key for a new request",
+    )
     first_catalog = (await api.get(f"/api/stores/{first_store}/products")).json()["products"]
     assert [p["id"] for p in first_catalog] == [first.json()["id"]]
     assert (await api.get(f"/api/stores/{second_store}/products")).json()["products"] == []

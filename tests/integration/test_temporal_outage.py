@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from api.deps import ApiContext
+from api.schemas import error_body
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.stack import Stack
 from readmodels.stores.tables import StoreRow
@@ -37,7 +38,7 @@ async def test_a_command_while_temporal_is_unreachable_is_a_503_to_retry(
     created = await api_without_temporal.post("/api/stores", json={"name": name, "location": "Level 9"})
 
     assert created.status_code == 503, created.text
-    assert created.json() == {"message": "the workflow service is unavailable; try again shortly"}
+    assert created.json() == error_body(503, "the workflow service is unavailable; try again shortly")
     assert created.headers["Retry-After"] == "1"
     assert stack.databases is not None
     async with stack.databases.sessions("stores")() as session:

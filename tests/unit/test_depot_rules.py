@@ -126,11 +126,11 @@ def test_the_same_product_wanted_twice_is_listed_twice() -> None:
     )
 
 
-@pytest.mark.parametrize("quantity", [0, -1])
-def test_a_line_quantity_is_copied_without_being_checked(quantity: int) -> None:
-    # current behaviour: depot trusts the order's quantities (ordering and baskets validate them)
-    shopping_list = rules.create_shopping_list("list-1", "o-1", [want("p-1", "s-1", quantity)], STORES, PRODUCTS)
-    assert shopping_list.stops[0].items[0].quantity == quantity
+@pytest.mark.parametrize(("quantity", "message"), [(0, "at least 1"), (-1, "at least 1"), (1001, "more than 1000")])
+def test_a_line_quantity_out_of_bounds_is_refused(quantity: int, message: str) -> None:
+    # an operator opens lists by hand too (POST /api/depot/shopping): depot checks what it is given
+    with pytest.raises(InvalidArgument, match=message):
+        rules.create_shopping_list("list-1", "o-1", [want("p-1", "s-1", quantity)], STORES, PRODUCTS)
 
 
 @pytest.mark.parametrize(

@@ -387,3 +387,17 @@ def test_a_price_above_the_highest_allowed_is_rejected_as_invalid(
     with pytest.raises(InvalidArgument) as caught:
         rule(price)
     assert caught.value.message == "the product price cannot be more than 1000000.00"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("29.970000000000002", "29.97"), ("35.970000000000006", "35.97"), ("0.30000000000000004", "0.30")],
+)
+def test_a_float_sum_of_whole_cents_is_that_amount(sent: str, kept: str) -> None:
+    assert money(Decimal(kept)) == rules.add_product("p-1", "s-1", "Rope", "", "", Decimal(sent)).price
+
+
+@pytest.mark.parametrize("sent", ["29.975", "19.990000000000000001", "0.001", "29.9700000001"])
+def test_a_real_fraction_of_a_cent_is_refused(sent: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^the product price cannot have fractions of a cent$"):
+        rules.add_product("p-1", "s-1", "Rope", "", "", Decimal(sent))
