@@ -65,16 +65,32 @@ def _strict_openapi(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         document = generate()
-        for schema in document.get("components", {}).get("schemas", {}).values():
+        requests = {
+            name
+            for name, schema in document.get("components", {}).get("schemas", {}).items()
+            if name.endswith("Request")
+        }
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
             required = set(schema.get("required", ()))
-            for name, prop in schema.get("properties", {}).items():
+            for field, prop in schema.get("properties", {}).items():
+                if prop.get("type") in ("number", "integer") and isinstance(prop.get("default"), str):
+                    prop["default"] = float(prop["default"])  # a Decimal's default is a number on the wire
                 if _refuses_its_zero_value(prop) and prop.get("default") in (None, "", 0, "0", []):
                     prop.pop("default", None)
-                    required.add(name)
+                    required.add(field)
+                elif name in requests and field not in required and isinstance(prop.get("type"), str):
+                    prop["type"] = [prop["type"], "null"]  # an optional field may be null: its default, then
+                elif name in requests and field not in required and "$ref" in prop:
+                    schema["properties"][field] = {"anyOf": [{"$ref": prop.pop("$ref")}, {"type": "null"}], **prop}
             if required:
                 schema["required"] = sorted(required)
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
+                body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+                ref = body.get("schema", {}).get("$ref", "")
+                target = document["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+                if ref and not target.get("required"):
+                    operation["requestBody"]["required"] = False  # nothing in it is needed: it may be left out
                 for parameter in operation.get("parameters", ()):
                     if _refuses_its_zero_value(parameter.get("schema", {})) and parameter["in"] == "query":
                         parameter["required"] = True

@@ -14,9 +14,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from domain.customers.model import SMS_PATTERN
-from domain.search import MAX_FILTER_IDS
+from domain.search import MAX_FILTER_IDS, MAX_FILTER_TOTAL
 from domain.shared.lines import MAX_LINES
-from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY, MAX_TOTAL
+from domain.shared.money import MAX_PAYMENT, MAX_PRICE, MAX_QUANTITY
 from domain.shared.text import (
     ID_PATTERN,
     MAX_DESCRIPTION,
@@ -167,7 +167,7 @@ Amount = Annotated[Decimal, BeforeValidator(_json_number), _money(exclusiveMinim
 Total = Annotated[
     Decimal,
     BeforeValidator(_json_number),
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_TOTAL)}),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(MAX_FILTER_TOTAL)}),
 ]
 Quantity = Annotated[
     int, BeforeValidator(_json_integer), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY})

@@ -12,13 +12,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.ordering.model import OrderStatus
 from domain.shared.errors import InvalidArgument
-from domain.shared.money import MAX_TOTAL
 from domain.shared.text import require_id
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_FILTER_IDS = 50  # stores or products a search may name
 MAX_CURSOR = 200
+# Far above any order's total (40 lines of 1000 at 1,000,000.00: 4e10), and exact as a JSON (float) number.
+MAX_FILTER_TOTAL = Decimal("1000000000000000")
 
 
 class OrderFilters(BaseModel):
@@ -61,8 +62,8 @@ def validate_filters(filters: OrderFilters) -> OrderFilters:
     for total in (filters.min_total, filters.max_total):
         if total is not None and (not total.is_finite() or total < 0):
             raise InvalidArgument("minTotal and maxTotal must be zero or more")
-        if total is not None and total > MAX_TOTAL:
-            raise InvalidArgument(f"minTotal and maxTotal cannot be more than {MAX_TOTAL}")
+        if total is not None and total > MAX_FILTER_TOTAL:
+            raise InvalidArgument(f"minTotal and maxTotal cannot be more than {MAX_FILTER_TOTAL}")
     return filters
 
 

@@ -31,12 +31,18 @@ from readmodels.payments.projections import PaymentsProjections
 from readmodels.search.projections import SearchProjections
 from readmodels.shared.db import SessionFactory
 from readmodels.stores.projections import StoresProjections
+from workflows.baskets import messages as baskets
 from workflows.baskets.basket_workflow import BasketWorkflow
+from workflows.customers import messages as customers
 from workflows.customers.customer_workflow import CustomerWorkflow
+from workflows.depot import messages as depot
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
+from workflows.ordering import messages as ordering
 from workflows.ordering.order_workflow import OrderWorkflow
+from workflows.payments import messages as payments
 from workflows.payments.invoice_workflow import InvoiceWorkflow
 from workflows.payments.payment_workflow import PaymentWorkflow
+from workflows.stores import messages as stores
 from workflows.stores.product_workflow import ProductWorkflow
 from workflows.stores.store_workflow import StoreWorkflow
 
@@ -82,16 +88,18 @@ def activity_methods(objects: Sequence[object]) -> list[Callable[..., Any]]:
     return [getattr(obj, name) for obj in objects for name in public_coroutines(type(obj))]
 
 
+# A service's task queue is its name; the six with workflows declare it in their messages.py. Notifications
+# and search only subscribe to others' events: their queue is their name, spelled here.
 DEFINITIONS: dict[str, ServiceDefinition] = {
     d.name: d
     for d in (
-        ServiceDefinition("stores", (StoreWorkflow, ProductWorkflow), (StoresProjections,)),
-        ServiceDefinition("customers", (CustomerWorkflow,), (CustomersProjections, CustomersActivities)),
-        ServiceDefinition("baskets", (BasketWorkflow,), (BasketsProjections, BasketsActivities)),
-        ServiceDefinition("ordering", (OrderWorkflow,), (OrderingProjections,)),
-        ServiceDefinition("depot", (ShoppingListWorkflow,), (DepotProjections, DepotActivities)),
+        ServiceDefinition(stores.TASK_QUEUE, (StoreWorkflow, ProductWorkflow), (StoresProjections,)),
+        ServiceDefinition(customers.TASK_QUEUE, (CustomerWorkflow,), (CustomersProjections, CustomersActivities)),
+        ServiceDefinition(baskets.TASK_QUEUE, (BasketWorkflow,), (BasketsProjections, BasketsActivities)),
+        ServiceDefinition(ordering.TASK_QUEUE, (OrderWorkflow,), (OrderingProjections,)),
+        ServiceDefinition(depot.TASK_QUEUE, (ShoppingListWorkflow,), (DepotProjections, DepotActivities)),
         ServiceDefinition(
-            "payments",
+            payments.TASK_QUEUE,
             (PaymentWorkflow, InvoiceWorkflow),
             (PaymentsProjections, PaymentsActivities, InvoicesActivities),
         ),
