@@ -294,7 +294,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         operations = [label for label in sender.cases if label != STATEFUL_LABEL]
         terminalreporter.write_line(
             f"schemathesis: {len(operations)} operations, {sum(sender.cases[o] for o in operations)} cases, "
-            f"{sender.cases[STATEFUL_LABEL]} stateful steps, {sender.seconds:.1f} s in requests"
+            f"{sender.seconds:.1f} s in requests"
         )
 
 

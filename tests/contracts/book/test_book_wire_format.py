@@ -153,6 +153,17 @@ async def test_commands_without_a_body_take_none(api: httpx.AsyncClient) -> None
     assert (await api.put(f"/api/stores/{shop['store']}/participating", json={})).status_code == 200
 
 
+async def _ordered(api: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
+    """A checkout answers once the basket is closed; the order's own read model follows its first event."""
+    async with asyncio.timeout(30):
+        while True:
+            answer = await api.get(f"/api/ordering/{order_id}")
+            if answer.status_code == 200:
+                order: dict[str, Any] = answer.json()["order"]
+                return order
+            await asyncio.sleep(0.05)
+
+
 async def _searched(api: httpx.AsyncClient, customer_id: str) -> dict[str, Any]:
     """Search follows the order's events (eventually): wait, on its answers, until it shows the order."""
     async with asyncio.timeout(30):
@@ -192,7 +203,7 @@ async def test_baskets_orders_and_search_answer_the_books_messages(api: httpx.As
     assert basket["items"][0]["productPrice"] == 9.99 and basket["items"][0]["quantity"] == 3
 
     await api.put(f"/api/baskets/{basket_id}/checkout", json={"paymentId": payment})
-    order = (await api.get(f"/api/ordering/{basket_id}")).json()["order"]
+    order = await _ordered(api, basket_id)
     assert_message(order, {"id": str, "customerId": str, "paymentId": str, "items": list, "status": str})
     assert [assert_message(i, ORDER_ITEM) for i in order["items"]] == [True]
 
