@@ -206,10 +206,10 @@ class Fuzzer:
         self.cases: Counter[str] = Counter()
         self.seconds = 0.0
 
-    def send(self, case: Case[Any], call: Callable[[], T], counted_as: str | None = None) -> T:
+    def send(self, case: Case[Any], call: Callable[[], T]) -> T:
         """``call`` sends ``case`` (and validates the answer) from a worker thread, within CASE_TIMEOUT."""
         prepare(case)
-        self.cases[counted_as or case.operation.label] += 1
+        self.cases[case.operation.label] += 1
         started = time.monotonic()
         try:
             return self.loop.run_until_complete(asyncio.wait_for(asyncio.to_thread(call), CASE_TIMEOUT))
@@ -291,14 +291,11 @@ _finished: list[Fuzzer] = []
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for sender in _finished:
-        operations = [label for label in sender.cases if label != STATEFUL_LABEL]
+        operations = list(sender.cases)
         terminalreporter.write_line(
             f"schemathesis: {len(operations)} operations, {sum(sender.cases[o] for o in operations)} cases, "
             f"{sender.seconds:.1f} s in requests"
         )
-
-
-STATEFUL_LABEL = "stateful"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
