@@ -6,8 +6,10 @@ import contextlib
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from domain.depot import model as rules
+from domain.depot.model import ShoppingList, ShoppingListStatus
 from readmodels.depot.queries import products_and_their_stores
 from readmodels.shared.db import SessionFactory
 from workflows.depot.messages import (
@@ -43,7 +45,18 @@ class DepotActivities:
             await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.initiate)
 
     @activity.defn
-    async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
-        """Compensation of step 2; a list never created, or already closed, needs nothing."""
-        with contextlib.suppress(EntityGone):
-            await update_entity(self._client, shopping_list_workflow_id(ref.list_id), ShoppingListWorkflow.cancel)
+    async def cancel_shopping_list(self, ref: ShoppingListRef) -> ShoppingListStatus | None:
+        """Compensation of step 2, and the arbiter of a cancel that races the bots: answers the list's status
+        as it ends up, ``cancelled``, or ``completed`` when a bot finished it first (None: never created)."""
+        workflow_id = shopping_list_workflow_id(ref.list_id)
+        try:
+            shopping_list: ShoppingList = await update_entity(self._client, workflow_id, ShoppingListWorkflow.cancel)
+        except EntityGone:
+            # A list closes once it is completed or cancelled; its last state still answers a query.
+            with contextlib.suppress(RPCError):
+                closed: ShoppingList | None = await self._client.get_workflow_handle(workflow_id).query(
+                    ShoppingListWorkflow.get_shopping_list
+                )
+                return None if closed is None else closed.status
+            return None
+        return shopping_list.status

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -44,10 +42,16 @@ class PaymentsActivities:
             raise business_failure(Conflict(f"the payment {cmd.payment_id} is {final.status.value}")) from err
 
     @activity.defn
-    async def release_payment(self, cmd: ReleasePayment) -> None:
-        """Compensation of step 3; a payment that is gone or already final has nothing left to release."""
-        with contextlib.suppress(EntityGone):
-            await update_entity(self._client, payment_workflow_id(cmd.payment_id), PaymentWorkflow.release, cmd)
+    async def release_payment(self, cmd: ReleasePayment) -> Payment | None:
+        """Compensation of step 3: frees this order's reservation. Answers the payment as it ends up (None:
+        it never existed); one that is gone or already final has nothing left to release."""
+        try:
+            released: Payment = await update_entity(
+                self._client, payment_workflow_id(cmd.payment_id), PaymentWorkflow.release, cmd
+            )
+            return released
+        except EntityGone:
+            return await self._final_state(cmd.payment_id)
 
     @activity.defn
     async def capture_payment(self, cmd: CapturePayment) -> Payment:

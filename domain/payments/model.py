@@ -61,14 +61,13 @@ def reserve_payment(
     return payment.model_copy(update={"status": PaymentStatus.RESERVED, "order_id": order_id})
 
 
-def release_payment(payment: Payment, customer_id: str, order_id: str) -> Payment:
-    """Compensation of step 3: frees what this order holds. Never touches another customer's payment or
-    another order's reservation, and releasing twice changes nothing (retries are safe)."""
-    if payment.customer_id != customer_id or payment.final:
+def release_payment(payment: Payment, order_id: str) -> Payment:
+    """Compensation of step 3: frees this order's reservation, and nothing else. An authorization the order
+    never reserved (it was cancelled or rejected first), another order's reservation, and a payment that is
+    already final are left as they are; releasing twice changes nothing (retries are safe)."""
+    if payment.status is not PaymentStatus.RESERVED or payment.order_id != order_id:
         return payment
-    if payment.status is PaymentStatus.RESERVED and payment.order_id != order_id:
-        return payment
-    return payment.model_copy(update={"status": PaymentStatus.RELEASED, "order_id": order_id})
+    return payment.model_copy(update={"status": PaymentStatus.RELEASED})
 
 
 def capture_payment(payment: Payment, order_id: str) -> Payment:

@@ -54,11 +54,11 @@ class BasketWorkflow:
                     await self._expire()
                 break
             if self._open() and self._entity.should_continue_as_new(input.continue_as_new_after):
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._entity.quiesce()
                 workflow.continue_as_new(
                     input.model_copy(update={"basket": self._entity.state, "number": self._entity.number})
                 )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         return self._entity.state
 
     async def _expire(self) -> None:

@@ -23,7 +23,7 @@ class CustomerWorkflow:
     @workflow.run
     async def run(self, input: CustomerWorkflowInput) -> None:
         await workflow.wait_condition(lambda: self._entity.should_continue_as_new(input.continue_as_new_after))
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         workflow.continue_as_new(
             input.model_copy(update={"customer": self._entity.state, "number": self._entity.number})
         )

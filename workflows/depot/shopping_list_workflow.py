@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.depot import model as rules
     from domain.depot.model import ShoppingList, ShoppingListStatus
     from workflows.depot.messages import SHOPPING_LIST, AssignBot, ShoppingListWorkflowInput
-    from workflows.ordering.messages import ShoppingListCompleted, order_workflow_id
+    from workflows.ordering.messages import ShoppingListCancelled, ShoppingListCompleted, order_workflow_id
     from workflows.ordering.signals import OrderSignals
     from workflows.shared.entity import Entity
 
 FINAL = (ShoppingListStatus.COMPLETED, ShoppingListStatus.CANCELLED)
+PATCH_CANCEL_TELLS_ORDER = "shopping-list-cancel-tells-the-order"
 
 
 @workflow.defn
@@ -27,7 +29,7 @@ class ShoppingListWorkflow:
     @workflow.run
     async def run(self, input: ShoppingListWorkflowInput) -> ShoppingList | None:
         await workflow.wait_condition(lambda: self._entity.state is not None and self._entity.state.status in FINAL)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         return self._entity.state
 
     @workflow.update
@@ -75,11 +77,31 @@ class ShoppingListWorkflow:
 
     @workflow.update
     async def cancel(self) -> ShoppingList:
-        """Compensation: cancelling a cancelled or completed list answers it as it is (retries are safe)."""
+        """By the order (a compensation, or its customer's cancel) or by an operator. A list that is already
+        completed or cancelled is answered as it is, also when a bot's completion took the lock first:
+        whoever asked learns which side won from the status, and nothing is written (retries are safe)."""
         current = self._entity.current()
         if current.status in FINAL:
             return current
-        return await self._entity.apply("depot.ShoppingListCancelled", lambda: rules.cancel(self._entity.current()))
+        return await self._entity.apply(
+            "depot.ShoppingListCancelled", self._cancelled_unless_final, before_commit=self._tell_order_cancelled
+        )
+
+    def _cancelled_unless_final(self) -> ShoppingList:
+        current = self._entity.current()
+        return current if current.status in FINAL else rules.cancel(current)
+
+    async def _tell_order_cancelled(self, shopping_list: ShoppingList) -> None:
+        """An operator's cancel must end the order too (its own cancel just hears back what it did)."""
+        if not workflow.patched(PATCH_CANCEL_TELLS_ORDER):
+            return
+        order = workflow.get_external_workflow_handle(order_workflow_id(shopping_list.order_id))
+        try:
+            await order.signal(
+                OrderSignals.shopping_list_cancelled, ShoppingListCancelled(shopping_id=shopping_list.id)
+            )
+        except FailureError:
+            workflow.logger.info("shopping list %s: no running order to tell it is cancelled", shopping_list.id)
 
     @workflow.query
     def get_shopping_list(self) -> ShoppingList | None:

@@ -34,6 +34,10 @@ class ShoppingListCompleted(BaseModel):
     shopping_id: str
 
 
+class ShoppingListCancelled(BaseModel):
+    shopping_id: str
+
+
 class InvoicePaid(BaseModel):
     invoice_id: str
 

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.depot.activities import DepotActivities
     from activities.payments.invoices import InvoicesActivities
     from activities.payments.payments import PaymentsActivities
-    from domain.depot.model import Wanted
+    from domain.depot.model import ShoppingListStatus, Wanted
     from domain.ordering import model as rules
     from domain.ordering.model import FINAL, Order, OrderStatus
     from domain.shared.errors import Conflict
@@ -38,6 +38,9 @@ R = TypeVar("R")
 PATCH_CREATED_CONCURRENTLY = "order-created-published-concurrently"
 PATCH_CANCEL_ANSWERS_SETTLED = "cancel-answers-when-settled"
 PATCH_CANCEL_WHILE_INVOICING = "cancel-accepted-while-invoicing"
+# Since this patch a cancel that meets bots is decided by the shopping list (see ``_withdraw``); runs
+# started before it replay with their compensations in reverse, invoice included.
+PATCH_CANCEL_DECIDED_BY_LIST = "cancel-decided-by-the-shopping-list"
 SAGA_STEPS = 5
 
 
@@ -67,8 +70,10 @@ class OrderWorkflow(OrderSignals):
         self._cancel_requested = False
         self._shopping_completed = False
         self._invoice_paid = False
+        self._shopping_cancelled = False
+        self._cancel_refusal: str | None = None
         now = workflow.now()
-        provisional = Order(
+        self._draft = Order(
             id=input.order_id,
             customer_id=input.customer_id,
             payment_id=input.payment_id,
@@ -77,7 +82,7 @@ class OrderWorkflow(OrderSignals):
             created_at=now,
             updated_at=now,
         )
-        self._entity: Entity[Order] = Entity(self.ENTITY, state=provisional, number=0)
+        self._entity: Entity[Order] = Entity(self.ENTITY, state=None, number=0)
 
     # ---- the run -------------------------------------------------------------------------------
 
@@ -89,18 +94,18 @@ class OrderWorkflow(OrderSignals):
         # Since the patch, OrderCreated reaches search and notifications while step 1 already runs:
         # one round trip less on the saga's critical path. Orders started before it replay as they ran.
         overlap = workflow.patched(PATCH_CREATED_CONCURRENTLY)
-        await self._entity.apply("ordering.OrderCreated", lambda: self._order(), wait=not overlap)
+        await self._entity.apply("ordering.OrderCreated", lambda: self._draft, wait=not overlap)
         self._search_attributes()
         if reason is not None:
             await self._reject(reason)
         elif await self._create_order_saga():
             await self._fulfil()
-        await self._entity.published()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         return self._order()
 
     def _order(self) -> Order:
-        return self._entity.current()
+        """The order as created, or as priced while it is being created."""
+        return self._draft if self._entity.state is None else self._entity.state
 
     async def _price_requested_items(self) -> str | None:
         """A direct order (no basket) is priced from baskets' product cache; a failure rejects it."""
@@ -114,7 +119,7 @@ class OrderWorkflow(OrderSignals):
             if refused is None:
                 raise
             return refused.message
-        self._entity.state = self._order().model_copy(update={"items": tuple(items)})
+        self._draft = self._draft.model_copy(update={"items": tuple(items)})
         return None
 
     async def _create_order_saga(self) -> bool:
@@ -157,17 +162,24 @@ class OrderWorkflow(OrderSignals):
                 ShoppingListRef(list_id=shopping_id),
                 DEPOT_QUEUE,
             )
-            self._raise_if_cancel_requested()
+            if not self._decided_by_list():
+                self._raise_if_cancel_requested()
         except ActivityError as err:
             refused = business_error_in(err)
             if refused is None:
                 raise
             await self._compensate(compensations)
-            await self._reject(refused.message)
+            if self._shopping_cancelled:  # an operator cancelled the list (step 4 then fails): not a rejection
+                await self._cancel()
+            else:
+                await self._reject(refused.message)
             return False
         except _CancelRequested:
             await self._compensate(compensations)
             await self._cancel()
+            return False
+        # The list is available: a bot may be completing it while a cancel is accepted.
+        if (self._cancel_requested or self._shopping_cancelled) and await self._withdraw():
             return False
         self._details(f"step {SAGA_STEPS}/{SAGA_STEPS}: approve order")
         await self._entity.apply(
@@ -179,10 +191,19 @@ class OrderWorkflow(OrderSignals):
     async def _fulfil(self) -> None:
         """Approved: wait for the bots (or a cancel), then invoice, then payment."""
         self._details("waiting for the shopping list to be completed")
-        await workflow.wait_condition(lambda: self._shopping_completed or self._cancel_requested)
+        while True:
+            await workflow.wait_condition(
+                lambda: self._shopping_completed or self._cancel_requested or self._shopping_cancelled
+            )
+            if self._shopping_completed and not self._shopping_cancelled:
+                break  # a cancel still waiting is refused by _withdraw's rule: the goods are bought
+            if not self._decided_by_list():
+                await self._cancel_approved()
+                return
+            if await self._withdraw():
+                return
         if self._cancel_requested:
-            await self._cancel_approved()
-            return
+            self._refuse_cancel("the shopping list was completed before the order could be cancelled")
         order = self._order()
         self._details("opening the invoice")
         invoice_id = await run_activity(
@@ -213,8 +234,36 @@ class OrderWorkflow(OrderSignals):
 
     # ---- steps, compensations, endings ---------------------------------------------------------
 
+    def _decided_by_list(self) -> bool:
+        return workflow.patched(PATCH_CANCEL_DECIDED_BY_LIST)
+
+    async def _withdraw(self) -> bool:
+        """A cancel once bots can see the list (or the list cancelled by an operator): the list decides.
+
+        Its lock orders the two commands: cancelled first, the bot's completion is refused (409), this
+        order's reservation is released and the order is cancelled; completed first, the goods are bought,
+        the cancel is refused (409) and the order goes on to its invoice. Returns whether it was cancelled.
+        """
+        self._details("cancelling: withdrawing the shopping list")
+        status = await run_activity(
+            DepotActivities.cancel_shopping_list, ShoppingListRef(list_id=self._order().id), task_queue=DEPOT_QUEUE
+        )
+        if status is ShoppingListStatus.COMPLETED:
+            self._refuse_cancel("the shopping list was completed before the order could be cancelled")
+            return False
+        self._details("compensating: release payment")
+        await self._release_payment()
+        await self._cancel()
+        return True
+
+    def _refuse_cancel(self, reason: str) -> None:
+        """Every cancel waiting for an answer gets this 409, and later ones are refused by the validator."""
+        self._cancel_refusal = reason
+        self._cancel_requested = False
+
     async def _cancel_approved(self) -> None:
-        """Undo everything an approved order holds (each undo is a no-op for what does not exist yet)."""
+        """Before the patch: undo everything an approved order holds (each undo is a no-op for what does
+        not exist yet)."""
         await self._compensate(
             [
                 ("cancel shopping list", self._cancel_shopping_list),
@@ -289,19 +338,27 @@ class OrderWorkflow(OrderSignals):
 
     @workflow.update
     async def cancel(self) -> Order:
-        """Accepted while pending or approved; answers once the order is cancelled."""
+        """Accepted while pending or approved and the list is not completed; answers once the order is
+        cancelled (and the ordering read model shows it), or 409 when the bots or the saga won."""
         self._cancel_requested = True
-        # Since the patch the answer waits until every read model shows the cancellation (read-your-writes).
+        # Since the patch the answer waits until the ordering read model shows the cancellation.
         settle = workflow.patched(PATCH_CANCEL_ANSWERS_SETTLED)
-        await workflow.wait_condition(lambda: self._order().status in FINAL and (self._entity.settled or not settle))
+        await workflow.wait_condition(
+            lambda: (self._order().status in FINAL and (self._entity.settled or not settle))
+            or self._cancel_refusal is not None
+        )
         order = self._order()
-        if order.status is not OrderStatus.CANCELLED:
-            raise business_failure(Conflict(f"the order was {order.status.value} before it could be cancelled"))
-        return order
+        if order.status is OrderStatus.CANCELLED:
+            return order
+        if self._cancel_refusal is not None:
+            raise business_failure(Conflict(self._cancel_refusal))
+        raise business_failure(Conflict(f"the order was {order.status.value} before it could be cancelled"))
 
     @cancel.validator
     def _validate_cancel(self) -> None:
         self._entity.check(lambda: rules.ensure_cancellable(self._order()))
+        if self._cancel_refusal is not None or (self._shopping_completed and not self._shopping_cancelled):
+            raise business_failure(Conflict("the shopping list is completed; the order can no longer be cancelled"))
 
     @workflow.query
     def get_order(self) -> Order:

@@ -30,7 +30,7 @@ class InvoiceWorkflow:
         await workflow.wait_condition(
             lambda: self._entity.state is not None and self._entity.state.status is not InvoiceStatus.PENDING
         )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         return self._entity.state
 
     @workflow.update
@@ -65,9 +65,12 @@ class InvoiceWorkflow:
         current = self._entity.current()
         if current.status is not InvoiceStatus.PENDING:
             return current
-        return await self._entity.apply(
-            "payments.InvoiceCancelled", lambda: rules.cancel_invoice(self._entity.current())
-        )
+        return await self._entity.apply("payments.InvoiceCancelled", self._cancelled_unless_closed)
+
+    def _cancelled_unless_closed(self) -> Invoice:
+        """Under the lock: a pay that took it first wins, and the cancel answers the paid invoice."""
+        current = self._entity.current()
+        return current if current.status is not InvoiceStatus.PENDING else rules.cancel_invoice(current)
 
     @workflow.query
     def get_invoice(self) -> Invoice | None:

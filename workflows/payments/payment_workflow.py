@@ -21,6 +21,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
 
+# Before it, a release also freed an authorization the order had never reserved: runs started earlier
+# replay with that rule.
+PATCH_RELEASE_ONLY_RESERVATIONS = "release-frees-only-this-orders-reservation"
+
+
+def _release_before_patch(payment: Payment, cmd: ReleasePayment) -> Payment:
+    if payment.customer_id != cmd.customer_id or payment.final:
+        return payment
+    if payment.status is PaymentStatus.RESERVED and payment.order_id != cmd.order_id:
+        return payment
+    return payment.model_copy(update={"status": PaymentStatus.RELEASED, "order_id": cmd.order_id})
+
 
 @workflow.defn
 class PaymentWorkflow:
@@ -32,6 +44,7 @@ class PaymentWorkflow:
     def __init__(self, input: PaymentWorkflowInput) -> None:
         self._id = input.payment_id
         self._start_failed = False
+        self._releases_only_reservations: bool | None = None
         self._entity: Entity[Payment] = Entity(self.ENTITY, state=input.payment, number=input.number)
 
     def _status(self) -> PaymentStatus | None:
@@ -50,7 +63,7 @@ class PaymentWorkflow:
         except TimeoutError:
             await self._entity.apply("payments.PaymentExpired", lambda: rules.expire_payment(self._entity.current()))
         await workflow.wait_condition(lambda: self._entity.current().final)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         return self._entity.state
 
     @workflow.update
@@ -90,14 +103,18 @@ class PaymentWorkflow:
 
     @workflow.update
     async def release(self, cmd: ReleasePayment) -> Payment:
+        """Answers the payment as it ends up: released, or as it was when this order held nothing of it."""
         current = self._entity.current()
-        released = rules.release_payment(current, cmd.customer_id, cmd.order_id)
-        if released == current:
+        if self._release(current, cmd) == current:
             return current  # nothing this order holds: nothing to write
-        return await self._entity.apply(
-            "payments.PaymentReleased",
-            lambda: rules.release_payment(self._entity.current(), cmd.customer_id, cmd.order_id),
-        )
+        return await self._entity.apply("payments.PaymentReleased", lambda: self._release(self._entity.current(), cmd))
+
+    def _release(self, payment: Payment, cmd: ReleasePayment) -> Payment:
+        if self._releases_only_reservations is None:
+            self._releases_only_reservations = workflow.patched(PATCH_RELEASE_ONLY_RESERVATIONS)
+        if self._releases_only_reservations:
+            return rules.release_payment(payment, cmd.order_id)
+        return _release_before_patch(payment, cmd)
 
     @workflow.update
     async def capture(self, cmd: CapturePayment) -> Payment:

@@ -1,9 +1,16 @@
 """The part every entity workflow shares: numbered events, serialized commands, projections.
 
 An entity workflow keeps its aggregate's state. A command (an Update) is validated by the pure
-domain rule in the validator (rejected = nothing written), then re-run under a lock, the new state
-is kept and the event is pushed through an activity to every subscriber's task queue in parallel.
-The update returns only when every subscriber has applied it, so a 200 is visible everywhere.
+domain rule in the validator (rejected = nothing written), then re-run under a lock. A command that
+changes nothing (a release of a captured payment, an expiry that lost to a reservation) is answered
+with the state as it is and emits no event. Otherwise the new state is kept, the event is numbered and
+delivered to every subscriber's task queue through a projection activity.
+
+Delivery: each subscriber has its own queue of events, delivered one after the other (so every read
+model sees one aggregate's events in order), independently of the others. The command answers once
+the owner's own read model has applied the event (read-your-writes for whoever reads next); the other
+subscribers follow in the background, so a subscriber that is down delays only its own read model,
+never a write. The entity ends or continues as new only once every delivery is done (``quiesce``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from workflows.shared.errors import checked, domain_failures
 from workflows.shared.spec import EntitySpec
 
 S = TypeVar("S")
+# Runs started before this patch published to every subscriber under the lock (and emitted an event
+# for a command that changed nothing); they replay as they ran.
+PATCH_BACKGROUND_DELIVERY = "deliveries-in-background"
 
 
 class Entity(Generic[S]):
@@ -30,7 +40,8 @@ class Entity(Generic[S]):
         self.number = number
         self.events_this_run = 0
         self._lock = asyncio.Lock()
-        self._publishing: asyncio.Task[None] | None = None
+        self._deliveries: dict[str, asyncio.Task[None]] = {}  # per subscriber queue: its latest delivery
+        self._background: bool | None = None
 
     def current(self) -> S:
         if self.state is None:
@@ -49,71 +60,122 @@ class Entity(Generic[S]):
         *,
         wait: bool = True,
     ) -> S:
-        """Run the rule; then, still under the lock, ``before_commit``; keep the new state and publish.
+        """Run the rule; then, still under the lock, ``before_commit``; keep the new state and deliver it.
 
-        ``wait=False`` returns once the state is kept and lets the publication run on while the caller
-        goes on (a saga's next step); events still reach subscribers in order, because the next ``apply``
-        (and ``published``) first waits for it.
+        Returns once the owner's read model has the event; ``wait=False`` returns as soon as the state is
+        kept (a saga's next step runs while the owner's projection does).
         """
         async with self._lock:
-            await self.published()
+            if not self._delivers_in_background():
+                return await self._apply_as_before(event_name, change, before_commit, wait=wait)
             with domain_failures():
                 new_state = change()
+            if new_state == self.state:
+                return new_state  # it changes nothing: nothing to write, nobody to tell
             if before_commit is not None:
                 await before_commit(new_state)
-            self.state = new_state
-            self.number += 1
-            self.events_this_run += 1
-            event = self.spec.build_event(event_name, self.number, workflow.now(), new_state)
-            publication = publish(self.spec.projection, event, self.spec.subscribers, self.spec.home_queue)
+            event = self._commit(event_name, new_state)
+            for queue in self.spec.subscribers:
+                self._enqueue(queue, event)
             if wait:
-                await publication
-            else:
-                self._publishing = asyncio.create_task(publication)
+                await self._deliveries[self.spec.home_queue]
             return new_state
+
+    def _commit(self, event_name: str, new_state: S) -> DomainEvent:
+        self.state = new_state
+        self.number += 1
+        self.events_this_run += 1
+        return self.spec.build_event(event_name, self.number, workflow.now(), new_state)
+
+    def _enqueue(self, queue: str, event: DomainEvent) -> None:
+        """Deliver after this subscriber's previous delivery: in order per subscriber, apart across them."""
+        previous = self._deliveries.get(queue)
+        self._deliveries[queue] = asyncio.create_task(self._deliver_after(previous, queue, event))
+
+    async def _deliver_after(self, previous: asyncio.Task[None] | None, queue: str, event: DomainEvent) -> None:
+        if previous is not None:
+            await previous
+        await deliver(self.spec.projection, event, queue, local=queue == self.spec.home_queue)
+
+    def _delivers_in_background(self) -> bool:
+        if self._background is None:
+            self._background = workflow.patched(PATCH_BACKGROUND_DELIVERY)
+        return self._background
+
+    async def _apply_as_before(
+        self,
+        event_name: str,
+        change: Callable[[], S],
+        before_commit: Callable[[S], Awaitable[None]] | None,
+        *,
+        wait: bool,
+    ) -> S:
+        """Runs started before the patch: every subscriber under the lock, an event even for no change."""
+        await self.published()
+        with domain_failures():
+            new_state = change()
+        if before_commit is not None:
+            await before_commit(new_state)
+        event = self._commit(event_name, new_state)
+        publication = publish(self.spec.projection, event, self.spec.subscribers, self.spec.home_queue)
+        if wait:
+            await publication
+        else:
+            self._deliveries[self.spec.home_queue] = asyncio.create_task(publication)
+        return new_state
 
     @property
     def settled(self) -> bool:
-        """No command is being applied and every event has reached its subscribers."""
-        return not self._lock.locked() and self._publishing is None
+        """No command is being applied and the owner's read model has every event."""
+        home = self._deliveries.get(self.spec.home_queue)
+        return not self._lock.locked() and (home is None or home.done())
 
     async def published(self) -> None:
-        """Wait until every event applied so far has reached its subscribers."""
-        if self._publishing is not None:
-            task, self._publishing = self._publishing, None
-            await task
+        """Wait until every event applied so far has reached every subscriber."""
+        while pending := [task for task in self._deliveries.values() if not task.done()]:
+            await asyncio.gather(*pending)
+
+    async def quiesce(self) -> None:
+        """Before the run ends or continues as new: no command in flight and every event delivered."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if all(task.done() for task in self._deliveries.values()):
+                return
+            await self.published()
 
     def should_continue_as_new(self, limit: int) -> bool:
         return self.events_this_run >= limit or workflow.info().is_continue_as_new_suggested()
 
 
-async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str], home_queue: str) -> None:
-    """Deliver one event to the projection activity on each subscriber's task queue, concurrently.
+async def deliver(projection: str, event: DomainEvent, queue: str, *, local: bool) -> None:
+    """One event to the projection activity of one subscriber.
 
-    The workflow's own service (``home_queue``, a constant: never read from ``workflow.info()``, which a
+    The workflow's own service (``local``: decided from a constant, never from ``workflow.info()``, which a
     replayer reports differently) is served by a local activity: same worker, no task-queue round trip
     through the server, which is most of the cost of an activity on a busy two-core machine.
     """
-    own_queue = home_queue
-    summary = f"{event.name} #{event.number}"
-    await asyncio.gather(
-        *(
-            workflow.execute_local_activity(
-                projection,
-                event,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=TRANSIENT_RETRY,
-                summary=f"{summary} → {queue} (local)",
-            )
-            if queue == own_queue
-            else workflow.execute_activity(
-                projection,
-                event,
-                task_queue=queue,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=TRANSIENT_RETRY,
-                summary=f"{summary} → {queue}",
-            )
-            for queue in subscribers
+    summary = f"{event.name} #{event.number} → {queue}"
+    if local:
+        await workflow.execute_local_activity(
+            projection,
+            event,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=TRANSIENT_RETRY,
+            summary=f"{summary} (local)",
         )
+    else:
+        await workflow.execute_activity(
+            projection,
+            event,
+            task_queue=queue,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=TRANSIENT_RETRY,
+            summary=summary,
+        )
+
+
+async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str], home_queue: str) -> None:
+    """Before the patch: one event to every subscriber at once, awaited together."""
+    await asyncio.gather(
+        *(deliver(projection, event, queue, local=queue == home_queue) for queue in subscribers)
     )

@@ -31,7 +31,7 @@ class ProductWorkflow:
         await workflow.wait_condition(
             lambda: self._removed() or self._entity.should_continue_as_new(input.continue_as_new_after)
         )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._entity.quiesce()
         if self._removed():
             return self._entity.state
         workflow.continue_as_new(
