@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError

@@ -344,8 +344,10 @@ class OrderWorkflow(OrderSignals):
         # Since the patch the answer waits until the ordering read model shows the cancellation.
         settle = workflow.patched(PATCH_CANCEL_ANSWERS_SETTLED)
         await workflow.wait_condition(
-            lambda: (self._order().status in FINAL and (self._entity.settled or not settle))
-            or self._cancel_refusal is not None
+            lambda: (
+                (self._order().status in FINAL and (self._entity.settled or not settle))
+                or self._cancel_refusal is not None
+            )
         )
         order = self._order()
         if order.status is OrderStatus.CANCELLED:

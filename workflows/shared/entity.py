@@ -85,7 +85,8 @@ class Entity(Generic[S]):
         self.state = new_state
         self.number += 1
         self.events_this_run += 1
-        return self.spec.build_event(event_name, self.number, workflow.now(), new_state)
+        event: DomainEvent = self.spec.build_event(event_name, self.number, workflow.now(), new_state)
+        return event
 
     def _enqueue(self, queue: str, event: DomainEvent) -> None:
         """Deliver after this subscriber's previous delivery: in order per subscriber, apart across them."""
@@ -176,6 +177,4 @@ async def deliver(projection: str, event: DomainEvent, queue: str, *, local: boo
 
 async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str], home_queue: str) -> None:
     """Before the patch: one event to every subscriber at once, awaited together."""
-    await asyncio.gather(
-        *(deliver(projection, event, queue, local=queue == home_queue) for queue in subscribers)
-    )
+    await asyncio.gather(*(deliver(projection, event, queue, local=queue == home_queue) for queue in subscribers))

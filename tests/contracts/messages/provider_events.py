@@ -287,7 +287,7 @@ SCENARIOS: dict[str, Callable[[], DomainEvent]] = {
         RESERVE, ("payments.PaymentCaptured", lambda p: payments.capture_payment(p, ORDER_ID))
     ),
     STATES["payments.PaymentReleased"]: lambda: _payment(
-        RESERVE, ("payments.PaymentReleased", lambda p: payments.release_payment(p, CUSTOMER_ID, ORDER_ID))
+        RESERVE, ("payments.PaymentReleased", lambda p: payments.release_payment(p, ORDER_ID))
     ),
     STATES["payments.PaymentExpired"]: lambda: _payment(("payments.PaymentExpired", payments.expire_payment)),
     STATES["payments.InvoiceCreated"]: lambda: _invoice(),
