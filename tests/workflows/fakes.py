@@ -32,14 +32,24 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from activities.depot.activities import DepotActivities
+from activities.payments.payments import PaymentsActivities
 from domain.customers.model import Customer
+from domain.depot.model import ListItem, ShoppingList, ShoppingListStatus, Stop
 from domain.ordering.model import OrderItem
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, NotFound
 from mallbots.services import DEFINITIONS
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.depot.messages import CreateShoppingList, ShoppingListRef
-from workflows.ordering.messages import InvoicePaid, PriceItems, ShoppingListCompleted, order_workflow_id
+from workflows.depot.opening import open_shopping_list
+from workflows.ordering.messages import (
+    InvoicePaid,
+    PriceItems,
+    ShoppingListCancelled,
+    ShoppingListCompleted,
+    order_workflow_id,
+)
 from workflows.payments.messages import CapturePayment, CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 from workflows.shared.errors import business_failure
@@ -92,6 +102,9 @@ class FakeActivities:
     """Every activity the workflows call, by name; records each attempt and follows the test's script."""
 
     def __init__(self) -> None:
+        # Live: the depot and payment steps act on the real ShoppingListWorkflow and PaymentWorkflow (run by
+        # the mall's workers), so a race test's two commands meet in the entity that decides between them.
+        self.live = False
         self.calls: list[Call] = []
         self.catalog: dict[str, OrderItem] = {}
         self._business: dict[str, DomainError] = {}
@@ -215,26 +228,41 @@ class FakeActivities:
         await self._record("authorize_customer", cmd)
         return default_customer(cmd.customer_id)
 
-    # ---- depot -----------------------------------------------------------------------------------
+    # ---- depot ---------------------------------------------------------------------------------------
+
+    def _depot(self) -> DepotActivities:
+        return DepotActivities(sessions=None, client=activity.client())  # type: ignore[arg-type]  # no SQL used
+
+    def _payments(self) -> PaymentsActivities:
+        return PaymentsActivities(activity.client())
 
     @activity.defn
     async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
         await self._record("create_shopping_list", cmd)
+        if self.live:
+            await open_shopping_list(activity.client(), live_shopping_list(cmd))
         return cmd.order_id  # one list per order, as the real activity does
 
     @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         await self._record("initiate_shopping", ref)
+        if self.live:
+            await self._depot().initiate_shopping(ref)
 
     @activity.defn
-    async def cancel_shopping_list(self, ref: ShoppingListRef) -> None:
+    async def cancel_shopping_list(self, ref: ShoppingListRef) -> ShoppingListStatus | None:
         await self._record("cancel_shopping_list", ref)
+        if self.live:
+            return await self._depot().cancel_shopping_list(ref)
+        return ShoppingListStatus.CANCELLED
 
     # ---- payments --------------------------------------------------------------------------------
 
     @activity.defn
     async def confirm_payment(self, cmd: ReservePayment) -> Payment:
         await self._record("confirm_payment", cmd)
+        if self.live:
+            return await self._payments().confirm_payment(cmd)
         return Payment(
             id=cmd.payment_id,
             customer_id=cmd.customer_id,
@@ -244,12 +272,17 @@ class FakeActivities:
         )
 
     @activity.defn
-    async def release_payment(self, cmd: ReleasePayment) -> None:
+    async def release_payment(self, cmd: ReleasePayment) -> Payment | None:
         await self._record("release_payment", cmd)
+        if self.live:
+            return await self._payments().release_payment(cmd)
+        return None
 
     @activity.defn
     async def capture_payment(self, cmd: CapturePayment) -> Payment:
         await self._record("capture_payment", cmd)
+        if self.live:
+            return await self._payments().capture_payment(cmd)
         return Payment(
             id=cmd.payment_id,
             customer_id="someone",
@@ -302,6 +335,23 @@ class FakeActivities:
         return fakes
 
 
+def live_shopping_list(cmd: CreateShoppingList) -> ShoppingList:
+    """The list the real step would open, without depot's caches: one stop per store, the IDs as names."""
+    stops: dict[str, list[ListItem]] = {}
+    for line in cmd.items:
+        stops.setdefault(line.store_id, []).append(
+            ListItem(product_id=line.product_id, product_name=line.product_id, quantity=line.quantity)
+        )
+    return ShoppingList(
+        id=cmd.order_id,
+        order_id=cmd.order_id,
+        stops=tuple(
+            Stop(store_id=store, store_name=store, store_location="here", items=tuple(items))
+            for store, items in sorted(stops.items())
+        ),
+    )
+
+
 # ---- a stand-in order: the target of the signals invoices and shopping lists send --------------------
 
 
@@ -329,6 +379,10 @@ class OrderStandIn:
     @workflow.signal
     def shopping_list_completed(self, signal: ShoppingListCompleted) -> None:
         self._received.append(ReceivedSignal(name="shopping_list_completed", payload=signal.model_dump()))
+
+    @workflow.signal
+    def shopping_list_cancelled(self, signal: ShoppingListCancelled) -> None:
+        self._received.append(ReceivedSignal(name="shopping_list_cancelled", payload=signal.model_dump()))
 
     @workflow.signal
     def invoice_paid(self, signal: InvoicePaid) -> None:
