@@ -105,6 +105,8 @@ class FakeActivities:
         # Live: the depot and payment steps act on the real ShoppingListWorkflow and PaymentWorkflow (run by
         # the mall's workers), so a race test's two commands meet in the entity that decides between them.
         self.live = False
+        # Not live: what ``cancel_shopping_list`` finds, per list (a test sets "completed": a bot won).
+        self.shopping_lists: dict[str, ShoppingListStatus] = {}
         self.calls: list[Call] = []
         self.catalog: dict[str, OrderItem] = {}
         self._business: dict[str, DomainError] = {}
@@ -254,7 +256,7 @@ class FakeActivities:
         await self._record("cancel_shopping_list", ref)
         if self.live:
             return await self._depot().cancel_shopping_list(ref)
-        return ShoppingListStatus.CANCELLED
+        return self.shopping_lists.get(ref.list_id, ShoppingListStatus.CANCELLED)
 
     # ---- payments --------------------------------------------------------------------------------
 
