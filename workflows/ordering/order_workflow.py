@@ -168,8 +168,11 @@ class OrderWorkflow(OrderSignals):
             refused = business_error_in(err)
             if refused is None:
                 raise
+            # An operator cancelled the list (so step 4 failed): not a rejection. Read before compensating,
+            # whose own cancel of the list is heard back as the same signal.
+            cancelled_by_depot = self._shopping_cancelled
             await self._compensate(compensations)
-            if self._shopping_cancelled:  # an operator cancelled the list (step 4 then fails): not a rejection
+            if cancelled_by_depot:
                 await self._cancel()
             else:
                 await self._reject(refused.message)
