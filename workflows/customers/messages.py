@@ -9,8 +9,13 @@ from domain.customers.model import Customer
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "customers"
+# Notifications' copy holds the SMS number the next order's messages go to: a command waits a moment for it.
 CUSTOMER = EntitySpec(
-    CustomerEvent, customer_event, subscribers=("customers", "notifications", "search"), home_queue=TASK_QUEUE
+    CustomerEvent,
+    customer_event,
+    subscribers=("customers", "notifications", "search"),
+    home_queue=TASK_QUEUE,
+    read_by_commands=("notifications",),
 )
 
 

@@ -8,14 +8,17 @@ delivered to every subscriber's task queue through a projection activity.
 
 Delivery: each subscriber has its own queue of events, delivered one after the other (so every read
 model sees one aggregate's events in order), independently of the others. The command answers once
-the owner's own read model has applied the event (read-your-writes for whoever reads next); the other
-subscribers follow in the background, so a subscriber that is down delays only its own read model,
-never a write. The entity ends or continues as new only once every delivery is done (``quiesce``).
+the owner's own read model has applied the event (read-your-writes), and, for the copies the next
+command of a journey reads (``EntitySpec.read_by_commands``), once they have it too or ``CATCH_UP`` has
+passed, whichever comes first; the other subscribers follow in the background. So a subscriber that is
+down delays only its own read model, never holds the entity, and never keeps a write from answering.
+The entity ends or continues as new only once every delivery is done (``quiesce``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -25,7 +28,7 @@ from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent
 from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
 from workflows.shared.errors import checked, domain_failures
-from workflows.shared.spec import EntitySpec
+from workflows.shared.spec import CATCH_UP, EntitySpec
 
 S = TypeVar("S")
 # Runs started before this patch published to every subscriber under the lock (and emitted an event
@@ -79,7 +82,18 @@ class Entity(Generic[S]):
                 self._enqueue(queue, event)
             if wait:
                 await self._deliveries[self.spec.home_queue]
-            return new_state
+        if wait:
+            await self._catch_up()
+        return new_state
+
+    async def _catch_up(self) -> None:
+        """Outside the lock (the entity takes its next command meanwhile): a moment for the copies the next
+        command reads, so a healthy mall is read-your-writes across services; a lagging one only delays it."""
+        followers = [self._deliveries[queue] for queue in self.spec.read_by_commands]
+        if all(task.done() for task in followers):
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(lambda: all(task.done() for task in followers), timeout=CATCH_UP)
 
     def _commit(self, event_name: str, new_state: S) -> DomainEvent:
         self.state = new_state

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, get_args
 
 from domain.shared.events import DomainEvent, snapshot_field
 
 S = TypeVar("S")
 E = TypeVar("E", bound=DomainEvent)
+# How long a command waits for the copies in ``read_by_commands`` before it answers anyway: when such a
+# subscriber is healthy its copy is there long before; when it is down, the write still answers.
+CATCH_UP = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class EntitySpec(Generic[S, E]):
     build_event: Callable[[str, int, datetime, S], E]
     subscribers: tuple[str, ...]  # task queues, the owner's own read model first
     home_queue: str  # the owner's queue: its projection runs as a local activity
+    # Copies that the next command of a journey reads (baskets' and depot's catalogue: add an item, then
+    # the saga's step 2): a command also waits for these, but never longer than ``CATCH_UP``.
+    read_by_commands: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -11,10 +11,15 @@ from domain.stores.model import Product, Store
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "stores"
-# Who keeps a copy of stores and products (SPEC §3): the owner's read model first.
-STORE = EntitySpec(StoreEvent, store_event, subscribers=("stores", "baskets", "depot", "search"), home_queue=TASK_QUEUE)
+# Who keeps a copy of stores and products (SPEC §3): the owner's read model first. Baskets' and depot's
+# copies are what the next commands read (add an item, the saga's step 2), so a command waits a moment
+# for them too (``CATCH_UP``); search follows in the background.
+SUBSCRIBERS = ("stores", "baskets", "depot", "search")
+STORE = EntitySpec(
+    StoreEvent, store_event, subscribers=SUBSCRIBERS, home_queue=TASK_QUEUE, read_by_commands=("baskets", "depot")
+)
 PRODUCT = EntitySpec(
-    ProductEvent, product_event, subscribers=("stores", "baskets", "depot", "search"), home_queue=TASK_QUEUE
+    ProductEvent, product_event, subscribers=SUBSCRIBERS, home_queue=TASK_QUEUE, read_by_commands=("baskets", "depot")
 )
 
 
