@@ -224,6 +224,20 @@ class MallbotsClient:
         params = {"customerId": customer_id}
         return await self._many("notifications", "/api/notifications", params)
 
+    async def wait_for_notification(
+        self, customer_id: str, order_id: str, event_name: str, *, within: float = 30.0, interval: float = 0.05
+    ) -> list[Json]:
+        """Poll until the customer has been told ``event_name`` about the order; answers every message sent
+        (notifications follow the order in the background, so they land a moment after its command)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            sent = await self.get_notifications(customer_id)
+            if any(s["orderId"] == order_id and s["eventName"] == event_name for s in sent):
+                return sent
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{customer_id} was not told {event_name} about {order_id} in {within}s")
+            await asyncio.sleep(interval)
+
     async def search_orders(
         self, filters: Mapping[str, Any] | None = None, *, next: str | None = None, limit: int | None = None
     ) -> Json:

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
+from sqlmodel import SQLModel
 
 from mallbots.stack import Stack
 from mallbots.tools.client import MallbotsClient
+from readmodels.shared.db import SessionFactory, get_row
+
+R = TypeVar("R", bound=SQLModel)
+
+
+async def row_when(
+    sessions: SessionFactory, model: type[R], key: str, until: Callable[[R], bool] = lambda _: True, within: float = 30
+) -> R:
+    """A read model's row once it exists and ``until`` holds: the copies other than the owner's follow a
+    command in the background. Bounded: a row that never gets there fails the test with what it was."""
+    row: R | None = None
+    async with asyncio.timeout(within):
+        while True:
+            row = await get_row(sessions, model, key)
+            if row is not None and until(row):
+                return row
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture

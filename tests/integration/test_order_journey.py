@@ -99,7 +99,7 @@ async def test_a_disabled_customers_checkout_is_rejected_with_nothing_held(
     assert await _notifications(stack, basket_id) == ["ordering.OrderCreated", "ordering.OrderRejected"]
 
 
-async def test_a_payment_short_of_the_total_is_rejected_with_the_list_cancelled_and_the_payment_released(
+async def test_a_payment_short_of_the_total_is_rejected_with_the_list_cancelled_and_the_payment_untouched(
     stack: Stack, mall: MallbotsClient, shop: Shop
 ) -> None:
     order_id, payment_id = await _checkout(mall, shop, "50.00")  # 5 x 19.99 = 99.95
@@ -108,7 +108,8 @@ async def test_a_payment_short_of_the_total_is_rejected_with_the_list_cancelled_
     assert order["status"] == "rejected"
     assert "does not cover the order total 99.95" in order["reason"]
     assert (await mall.get_shopping_list(order_id))["status"] == "cancelled"
-    assert (await mall.get_payment(payment_id))["status"] == "released"
+    # The order never reserved it, so its compensation leaves the authorization as it was: still usable.
+    assert (await mall.get_payment(payment_id))["status"] == "authorized"
     row = await _row(stack, "ordering", OrderRow, order_id)
     assert isinstance(row, OrderRow) and (row.status, row.version) == ("rejected", 2)
 

@@ -132,7 +132,8 @@ async def test_a_customer_is_told_about_each_step_of_the_journey_exactly_once(ma
     await mall.wait_for_order(cancelled_id, {"approved"})
     await mall.cancel_order(cancelled_id)
 
-    sent = await mall.get_notifications(shop.customer_id)
+    # Notifications follow in the background: wait (bounded) for the last message of the journey.
+    sent = await mall.wait_for_notification(shop.customer_id, cancelled_id, "ordering.OrderCancelled")
 
     by_order: dict[str, list[str]] = {}
     for sms in sent:
