@@ -9,6 +9,7 @@ with ``workflow.patched`` (see the README); otherwise the replay test is doing i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from mallbots.stack import Stack, ephemeral_options
-from mallbots.tools.client import MallbotsClient
+from mallbots.tools.client import ApiError, MallbotsClient
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -85,6 +86,32 @@ async def generate(mall: MallbotsClient, client: Client) -> None:
     await mall.wait_for_order(cancel_basket, {"approved"})
     await mall.cancel_order(cancel_basket)
 
+    # a cancel that loses to the bots: refused (409), the order goes on and is paid
+    late_payment = await mall.authorize_payment(customer_id, "100.00")
+    late_order = await mall.create_order(customer_id, late_payment, {product_id: 1})
+    await mall.wait_for_order(late_order, {"approved"})
+    await mall.assign_bot(late_order, "bot-2")
+    await mall.complete_shopping_list(late_order)
+    with contextlib.suppress(ApiError):  # 409: the shopping list is completed
+        await mall.cancel_order(late_order)
+    await mall.wait_for_order(late_order, {"ready"})
+    await mall.pay_invoice(late_order)
+    await mall.wait_for_order(late_order, {"completed"})
+
+    # a cancel while a bot holds the list: the list is withdrawn, the payment released
+    assigned_payment = await mall.authorize_payment(customer_id, "100.00")
+    assigned_order = await mall.create_order(customer_id, assigned_payment, {product_id: 1})
+    await mall.wait_for_order(assigned_order, {"approved"})
+    await mall.assign_bot(assigned_order, "bot-3")
+    await mall.cancel_order(assigned_order)
+
+    # an operator cancels the list of an approved order: the order is cancelled too
+    depot_payment = await mall.authorize_payment(customer_id, "100.00")
+    depot_order = await mall.create_order(customer_id, depot_payment, {product_id: 1})
+    await mall.wait_for_order(depot_order, {"approved"})
+    await mall.request("POST", f"/api/depot/shopping/{depot_order}")
+    await mall.wait_for_order(depot_order, {"cancelled"})
+
     # an abandoned (cancelled) basket
     abandoned = await mall.start_basket(customer_id)
     await mall.add_item(abandoned, product_id, 1)
@@ -98,13 +125,19 @@ async def generate(mall: MallbotsClient, client: Client) -> None:
         f"basket:{basket_id}": "checked-out",
         f"basket:{abandoned}": "cancelled",
         f"payment:{payment_id}": "captured",
-        f"payment:{short_id}": "released",
+        f"payment:{short_id}": "kept-after-rejection",
         f"invoice:{basket_id}": "paid",
         f"shopping-list:{basket_id}": "completed",
         f"shopping-list:{short_order}": "cancelled",
         f"order:{basket_id}": "completed",
         f"order:{short_order}": "rejected",
         f"order:{cancel_basket}": "cancelled",
+        f"order:{late_order}": "completed-after-refused-cancel",
+        f"order:{assigned_order}": "cancelled-while-assigned",
+        f"order:{depot_order}": "cancelled-by-depot",
+        f"shopping-list:{assigned_order}": "cancelled-while-assigned",
+        f"shopping-list:{depot_order}": "cancelled-by-operator",
+        f"payment:{cancel_payment}": "released-by-cancel",
     }
     for workflow_id, name in runs.items():
         await _settle(client, workflow_id)
