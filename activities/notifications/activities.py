@@ -10,6 +10,15 @@ from domain.ordering.events import OrderEvent
 from readmodels.notifications.queries import get_contact
 from readmodels.shared.db import SessionFactory
 
+# Attempts (about 25 s with the transient backoff) an order's message waits for its customer's contact. The
+# customer's events reach notifications on their own, so after an outage an order's event can come first;
+# retrying lets the contact land. A customer notifications never hears of gets a message without a number.
+CONTACT_PATIENCE = 8
+
+
+class ContactNotYetKnown(Exception):
+    """Retried (never parked): the customer's CustomerRegistered may still be on its way."""
+
 
 class NotificationsActivities:
     """``apply_order_event`` of the notifications service: its effect is a message, not a row."""
@@ -21,6 +30,8 @@ class NotificationsActivities:
     @activity.defn
     async def apply_order_event(self, event: OrderEvent) -> None:
         customer = await get_contact(self._sessions, event.order.customer_id)
+        if customer is None and activity.info().attempt < CONTACT_PATIENCE:
+            raise ContactNotYetKnown(f"notifications does not know customer {event.order.customer_id} yet")
         message = order_message(event.name, event.order, customer.name if customer else "")
         if message is None:
             return
