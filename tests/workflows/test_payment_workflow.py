@@ -235,13 +235,12 @@ async def test_releasing_the_reservation_of_this_customer_and_order_ends_the_pay
 @pytest.mark.parametrize(
     "other",
     [
-        pytest.param({"customer_id": "someone-else"}, id="another customer"),
+        # The reservation names its order: a release frees only that order's reservation (rule 6).
         pytest.param({"order_id": "order-2"}, id="another order"),
+        pytest.param({"customer_id": "someone-else", "order_id": "order-2"}, id="another customer's order"),
     ],
 )
-async def test_a_release_for_another_customer_or_order_leaves_the_reservation_alone(
-    mall: Mall, other: dict[str, str]
-) -> None:
+async def test_a_release_for_another_order_leaves_the_reservation_alone(mall: Mall, other: dict[str, str]) -> None:
     payment_id, handle = await new_payment(mall)
     reserved = await handle.execute_update(PaymentWorkflow.reserve, reserve(payment_id))
 
