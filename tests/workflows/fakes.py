@@ -40,7 +40,7 @@ from domain.ordering.model import OrderItem
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, NotFound
 from mallbots.services import DEFINITIONS
-from workflows.customers.messages import AuthorizeCustomer
+from workflows.customers.messages import AuthorizeCustomer, AuthorizedCustomer
 from workflows.depot.messages import CreateShoppingList, ShoppingListRef
 from workflows.depot.opening import open_shopping_list
 from workflows.ordering.messages import (
@@ -226,9 +226,9 @@ class FakeActivities:
     # ---- customers -------------------------------------------------------------------------------
 
     @activity.defn
-    async def authorize_customer(self, cmd: AuthorizeCustomer) -> Customer:
+    async def authorize_customer(self, cmd: AuthorizeCustomer) -> AuthorizedCustomer:
         await self._record("authorize_customer", cmd)
-        return default_customer(cmd.customer_id)
+        return AuthorizedCustomer(id=cmd.customer_id, enabled=True)
 
     # ---- depot ---------------------------------------------------------------------------------------
 

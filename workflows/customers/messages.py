@@ -41,3 +41,12 @@ class ChangeSmsNumber(BaseModel):
 
 class AuthorizeCustomer(BaseModel):
     customer_id: str
+
+
+class AuthorizedCustomer(BaseModel):
+    """What a saga learns from authorizing a customer: that it may go on. Never the name or SMS number: this
+    result is written into every basket's, payment's and order's history. (``id`` is the field name the full
+    customer had, so the results recorded before, which carried it all, still replay: the rest is ignored.)"""
+
+    id: str
+    enabled: bool
