@@ -9,6 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 
+from domain.customers.model import masked_sms
 from readmodels.notifications.tables import NotificationRow
 from readmodels.shared.db import SessionFactory, table_of
 
@@ -40,4 +41,12 @@ class RecordingGateway:
             stmt = insert(table_of(NotificationRow)).values(**sms.model_dump()).on_conflict_do_nothing()
             result = await session.exec(stmt)
         if result.rowcount:
-            log.info("SMS to %s (%s): %s", sms.sms_number or "<unknown number>", sms.customer_id, sms.message)
+            # Neither the number (masked) nor the text (it greets the customer by name) in clear.
+            log.info(
+                "SMS %s to %s (customer %s, order %s, %d characters)",
+                sms.event_name,
+                masked_sms(sms.sms_number),
+                sms.customer_id,
+                sms.order_id,
+                len(sms.message),
+            )

@@ -26,6 +26,12 @@ class Customer(BaseModel):
     enabled: bool = True
 
 
+def masked_sms(sms_number: str) -> str:
+    """An SMS number as logs may show it: its last two digits only (enough to tell two numbers apart)."""
+    digits = [c for c in sms_number if c.isdigit()]
+    return f"***{''.join(digits[-2:])}" if digits else "<no number>"
+
+
 def _valid_sms(sms_number: str) -> str:
     sms = require_text(sms_number, "SMS number", MAX_SMS_INPUT)
     digits = sum(c.isdigit() for c in sms)

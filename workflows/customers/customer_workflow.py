@@ -37,7 +37,8 @@ class CustomerWorkflow:
     async def register(self, cmd: RegisterCustomer) -> Customer:
         if self._entity.state is not None:
             return self._entity.state  # a repeated registration is answered, not applied twice
-        workflow.set_current_details(f"Customer {cmd.name}")
+        # Details are shown to whoever opens the UI: never the name (it stays in the encrypted payloads).
+        workflow.set_current_details("Registered customer")
         return await self._entity.apply("customers.CustomerRegistered", lambda: self._register(cmd))
 
     @register.validator
