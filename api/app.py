@@ -9,6 +9,8 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from api.codec import MAX_CODEC_BODY_BYTES, CodecCors, CodecServer, install_codec_server
+from api.codec import PREFIX as CODEC_PREFIX
 from api.deps import ApiContext
 from api.errors import install_error_handlers
 from api.http import BodyLimit, RequestDeadline, RequestMetrics
@@ -31,8 +33,10 @@ def create_app(
     context: ApiContext,
     services: Iterable[str] | None = None,
     readiness: Callable[[], Awaitable[None]] | None = None,
+    codec_server: CodecServer | None = None,
 ) -> FastAPI:
-    """``services`` limits the routers (``mallbots api --service X``); ``readiness`` raises when not ready."""
+    """``services`` limits the routers (``mallbots api --service X``); ``readiness`` raises when not ready;
+    ``codec_server`` adds the codec endpoint the Temporal UI decodes payloads through (``api.codec``)."""
     app = FastAPI(
         title="MallBots on Temporal",
         description="The shopping mall of 'Event-Driven Architecture in Golang' on Temporal workflows.",
@@ -45,7 +49,11 @@ def create_app(
         if name in wanted:
             app.include_router(router)
     _install_health(app, readiness)
+    if codec_server is not None:
+        install_codec_server(app, codec_server)
     _install_metrics(app)
+    if codec_server is not None:
+        app.add_middleware(CodecCors, origins=codec_server.cors_origins)  # outermost: it answers preflights
     _strict_openapi(app)
     return app
 
@@ -125,7 +133,7 @@ def _install_metrics(app: FastAPI) -> None:
     # deadline covers what idempotency does in the database too.
     app.add_middleware(Idempotency, sessions=lambda: app.state.context.sessions)
     app.add_middleware(RequestDeadline, seconds=lambda: app.state.context.request_timeout_seconds)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, larger={f"{CODEC_PREFIX}/": MAX_CODEC_BODY_BYTES})
     app.add_middleware(RequestMetrics, registry=registry)
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
