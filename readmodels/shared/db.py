@@ -22,16 +22,20 @@ Row = TypeVar("Row", bound=SQLModel)
 
 
 async def upsert_versioned(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
-    """Insert the row, or overwrite it only if ``values['version']`` is higher than the stored one.
+    """Insert the row, or overwrite it only if ``values['version']`` is not lower than the stored one.
 
-    Returns whether anything changed: a replayed, duplicated or stale event changes nothing.
+    Returns whether the row was written: a stale (older) event changes nothing. The same number again is
+    written again: a duplicate carries the same snapshot, so it changes nothing either; and the one way a
+    different snapshot comes under the same number is an owner's local projection run by a workflow task the
+    server refused (a signal or update arrived as the run was ending) and then by its retry — the retry's is
+    what the workflow kept, and it is the later write, so it must win.
     """
     keys = [column.name for column in table.primary_key.columns]
     stmt = insert(table).values(**values)
     upsert = stmt.on_conflict_do_update(
         index_elements=keys,
         set_={name: stmt.excluded[name] for name in values if name not in keys},
-        where=table.c.version < stmt.excluded.version,
+        where=table.c.version <= stmt.excluded.version,
     ).returning(table.c.version)
     # RETURNING yields a row only when the insert or the guarded update happened; rowcount cannot tell
     # (psycopg reports -1 for INSERT ... ON CONFLICT DO UPDATE WHERE).
