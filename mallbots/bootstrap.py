@@ -7,6 +7,7 @@ dev stack), migrates, and then calls these; tests call them with their own overr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -14,13 +15,17 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client, Interceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notifications.gateway import RecordingGateway, SmsGateway
 from activities.shared.poison import DeadLetters, ParkPoisonEvents, dead_letters_of
 from api.app import create_app
+from api.codec import CodecServer
 from api.deps import ApiContext, EntitySettings
+from mallbots.codec import EncryptionCodec, PayloadKey
 from mallbots.db import Databases
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from mallbots.settings import Settings
@@ -43,15 +48,37 @@ class Overrides:
     sms_gateway: SmsGateway | None = None  # default: record each message in the notifications schema
 
 
-async def connect_temporal(settings: Settings, address: str, tracer: TracerProvider | None = None) -> Client:
-    """The one client of a process (workers and API share it), with tracing and SDK metrics as configured.
+def data_converter(keys: Sequence[PayloadKey] | None) -> DataConverter:
+    """The one data converter of every client and worker (the API's, the workers', the CLI tools', the bench's):
+    the pydantic converter (Decimal, datetime and models round-trip) whose every payload is encrypted with
+    ``keys`` (``mallbots.codec``). Failures carry their message and stack trace in an encoded (so encrypted)
+    attribute too: a message may quote what a payload held. ``keys`` None = in clear (encryption turned off)."""
+    if keys is None:
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+async def connect_temporal(
+    settings: Settings,
+    address: str,
+    tracer: TracerProvider | None = None,
+    *,
+    keys: Sequence[PayloadKey] | None,
+) -> Client:
+    """The one client of a process (workers and API share it), with tracing and SDK metrics as configured, and
+    the payload keys (``mallbots.codec.payload_keys``; None only when encryption is off on purpose).
     The dev server opens its port a moment before it serves, so a refused first connection is retried."""
     interceptors: list[Interceptor] = [tracing_interceptor(tracer)] if tracer is not None else []
     runtime = metrics_runtime(settings.temporal_metrics_address) if settings.temporal_metrics_address else None
+    converter = data_converter(keys)
     attempts = 100
     for attempt in range(attempts):
         try:
-            return await connect(address, settings.temporal_namespace, interceptors, runtime)
+            return await connect(address, settings.temporal_namespace, converter, interceptors, runtime)
         except RuntimeError:
             if attempt == attempts - 1:
                 raise
@@ -103,8 +130,10 @@ def build_app(
     databases: Databases,
     services: Iterable[str],
     tracer: TracerProvider | None = None,
+    codec_server: CodecServer | None = None,
 ) -> FastAPI:
-    """The REST API of ``services``, reading each service's read model, commanding through ``client``."""
+    """The REST API of ``services``, reading each service's read model, commanding through ``client``; with
+    ``codec_server``, also the codec endpoint the Temporal UI decodes payloads through (``api.codec``)."""
     context = ApiContext(
         client=client,
         sessions=databases.sessions,
@@ -115,7 +144,7 @@ def build_app(
         ),
         request_timeout_seconds=settings.request_timeout.total_seconds(),
     )
-    app = create_app(context, services, readiness=databases.ping)
+    app = create_app(context, services, readiness=databases.ping, codec_server=codec_server)
     if tracer is not None:
         FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer)
     return app
@@ -137,10 +166,11 @@ def bootstrap(
     api: bool = True,
     overrides: Overrides = Overrides(),
     tracer: TracerProvider | None = None,
+    codec_server: CodecServer | None = None,
 ) -> Wiring:
     """Everything one process runs for ``services``: their workers, their API, or both."""
     services = list(services)
     return Wiring(
         workers=build_workers(settings, client, databases, services, overrides) if workers else [],
-        app=build_app(settings, client, databases, services, tracer) if api else None,
+        app=build_app(settings, client, databases, services, tracer, codec_server) if api else None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES: tuple[str, ...] = (
@@ -58,7 +58,29 @@ class Settings(BaseSettings):
         default=None, description="host:port to serve the Temporal SDK's Prometheus metrics on"
     )
     workflow_sandbox: bool = Field(default=True, description="run workflows in Temporal's determinism sandbox")
+    # Payload privacy (mallbots.codec): every payload exchanged with Temporal is encrypted with AES-GCM.
+    payload_encryption: bool = Field(
+        default=True, description="encrypt Temporal payloads; off (false) only on purpose: logged as a WARNING"
+    )
+    payload_keys: SecretStr | None = Field(
+        default=None, description="'id=base64key,id2=base64key' (32-byte keys): the first encrypts, all decrypt"
+    )
+    payload_keys_file: Path | None = Field(
+        default=None, description="a mounted file, one 'id=base64key' a line, the first line the current key"
+    )
+    codec_token: SecretStr | None = Field(
+        default=None, description="bearer secret of the codec endpoint (/codec/decode, /codec/encode)"
+    )
+    codec_cors_origins: str | None = Field(
+        default=None, description="comma-separated browser origins allowed to call the codec endpoint"
+    )
     log_level: str = "INFO"
+
+    def cors_origins(self) -> list[str] | None:
+        """The configured codec CORS origins; None = the default (the dev stack's UI origin)."""
+        if self.codec_cors_origins is None:
+            return None
+        return [o.strip().rstrip("/") for o in self.codec_cors_origins.split(",") if o.strip()]
 
     def database_url_for(self, service: str) -> str:
         """The service's own URL, else the shared one. Raises if neither is known yet."""

@@ -3,21 +3,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from temporalio.client import Client, Interceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
 
 async def connect(
     address: str,
-    namespace: str = "default",
+    namespace: str,
+    data_converter: DataConverter,
     interceptors: Sequence[Interceptor] = (),
     runtime: Runtime | None = None,
 ) -> Client:
-    """Every client and worker uses the pydantic converter (Decimal, datetime and models round-trip)."""
+    """A client with the composition root's converter (``mallbots.bootstrap.data_converter``: pydantic, and
+    every payload encrypted): never one of its own, which would write personal data to Temporal in clear."""
     return await Client.connect(
         address,
         namespace=namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         interceptors=interceptors,
         runtime=runtime,
     )
