@@ -7,9 +7,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -82,6 +82,28 @@ def _require_external(settings: Settings, services: list[str]) -> None:
             raise typer.BadParameter(str(err)) from err
 
 
+def _require_payload_keys(settings: Settings) -> None:
+    """A process joining a deployment (not the embedded dev stack) needs the deployment's payload keys."""
+    from mallbots.codec import PrivacyConfigError, codec_token, payload_keys
+
+    try:
+        payload_keys(settings)
+        codec_token(settings)
+    except PrivacyConfigError as err:
+        raise typer.BadParameter(str(err)) from err
+
+
+def _run_stack(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Runs a command's stack; a privacy setting it cannot start with ends it with the reason, no traceback."""
+    from mallbots.codec import PrivacyConfigError
+
+    try:
+        asyncio.run(main())
+    except PrivacyConfigError as err:
+        console.print(f"[red]cannot start[/]: {err}")
+        raise typer.Exit(2) from None
+
+
 def _logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "httpx", "temporalio.worker._worker"):
@@ -120,8 +142,14 @@ def up(
                 console.print(f"[green]seeded[/] {seeding.result()}")
             console.print(f"[bold]MallBots is up[/]\n  API          {stack.api_url}/api")
             console.print(f"  OpenAPI docs {stack.api_url}/docs")
-            if stack.temporal is not None:
+            if stack.temporal is not None and stack.options.ui:
                 console.print(f"  Temporal UI  {stack.temporal.ui_url}")
+            if stack.codec_url:
+                console.print(f"  Codec        {stack.codec_url} (the UI decodes payloads through it)")
+                kept = codec_token_file(stack) or "MALLBOTS_CODEC_TOKEN"
+                console.print(f"  Codec token  {stack.codec_token} (from {kept})")
+            elif stack.payload_keys is None:
+                console.print("  [bold red]Payload encryption is OFF[/] (MALLBOTS_PAYLOAD_ENCRYPTION=off)")
             console.print(f"  Temporal     {stack.temporal_address}")
             if stack.postgres is not None:
                 console.print(f"  Postgres     {stack.postgres.url}")
@@ -129,7 +157,16 @@ def up(
             await stop.wait()
             console.print("stopping…")
 
-    asyncio.run(run())
+    _run_stack(run)
+
+
+def codec_token_file(stack: Stack) -> str | None:
+    """Where the dev stack keeps the token it made, for the banner (None when it came from the settings)."""
+    from mallbots.codec import DEV_TOKEN_FILE
+
+    if stack.settings.codec_token is not None or not stack.embedded or not stack.options.persistent:
+        return None
+    return str(stack.settings.data_dir / DEV_TOKEN_FILE)
 
 
 @app.command()
@@ -143,6 +180,7 @@ def worker(
     _logging(settings)
     services = _services(service)
     _require_external(settings, services)
+    _require_payload_keys(settings)
 
     async def run() -> None:
         options = StackOptions(settings=settings, run_api=False, services=services)
@@ -150,7 +188,7 @@ def worker(
             console.print(f"workers for {', '.join(options.services)} on {stack.temporal_address}")
             await _until_signalled()
 
-    asyncio.run(run())
+    _run_stack(run)
 
 
 @app.command()
@@ -167,14 +205,17 @@ def api(
     _logging(settings)
     services = _services(service)
     _require_external(settings, services)
+    _require_payload_keys(settings)
 
     async def run() -> None:
         options = StackOptions(settings=settings, run_workers=False, services=services, api_port=port)
         async with Stack(options) as stack:
             console.print(f"API for {', '.join(options.services)} on {stack.api_url}")
+            if stack.codec_url:
+                console.print(f"codec endpoint on {stack.codec_url}")
             await _until_signalled()
 
-    asyncio.run(run())
+    _run_stack(run)
 
 
 @app.command()
@@ -273,14 +314,22 @@ def stuck_sagas(
 
     from rich.table import Table
 
-    from mallbots.temporal_client import connect
+    from mallbots.bootstrap import connect_temporal
+    from mallbots.codec import DEV_KEYS_FILE, PrivacyConfigError, payload_keys
     from mallbots.tools.operators import find_stuck_sagas
 
     settings = Settings()
     target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    # Against the dev stack of `mallbots up` (no address given), its own key file, if it made one.
+    dev_keys = settings.data_dir / DEV_KEYS_FILE
+    local = address is None and settings.temporal_address is None and dev_keys.exists()
+    try:
+        keys = payload_keys(settings, dev_keys=dev_keys if local else None)
+    except PrivacyConfigError as err:
+        raise typer.BadParameter(str(err)) from err
 
     async def run() -> int:
-        client = await connect(target, settings.temporal_namespace)
+        client = await connect_temporal(settings, target, keys=keys)
         stuck = await find_stuck_sagas(client, timedelta(seconds=older_than))
         table = Table(title=f"sagas pending for more than {older_than}s on {target}")
         for column in ("workflow ID", "age", "current step", "waiting on"):
@@ -293,6 +342,23 @@ def stuck_sagas(
     code = asyncio.run(run())
     sys.stdout.flush()
     os._exit(code)  # client-only commands can abort at interpreter exit (SDK issue 300)
+
+
+@app.command("new-payload-key")
+def new_payload_key(
+    key_id: Annotated[str | None, typer.Option("--id", help="the key's ID (default key-<UTC date and time>)")] = None,
+) -> None:
+    """Print a new payload encryption key as `id=base64key`: put it first in MALLBOTS_PAYLOAD_KEYS (or the first
+    line of MALLBOTS_PAYLOAD_KEYS_FILE) to rotate, keeping the old ones after it while histories need them."""
+    from datetime import UTC, datetime
+
+    from mallbots.codec import PayloadKey, PayloadKeyError
+
+    try:
+        key = PayloadKey.generate(key_id or f"key-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+    except PayloadKeyError as err:
+        raise typer.BadParameter(str(err)) from err
+    typer.echo(key.line())
 
 
 @app.command()

@@ -23,7 +23,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from mallbots import bootstrap, migrate
+from api.codec import CodecServer
+from mallbots import bootstrap, codec, migrate
 from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
 from mallbots.devstack.ports import free_port, port_is_free
@@ -93,6 +94,20 @@ class Stack:
         self._server_task: asyncio.Task[None] | None = None
         self.api_url = ""
         self.tracer_provider: TracerProvider | None = None
+        self.payload_keys: list[codec.PayloadKey] | None = None  # None: encryption off (on purpose)
+        self.codec_token: str | None = None  # None: no codec endpoint
+        self.codec_cors_origins: list[str] = []
+        self._api_port = 0
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this stack runs its own Temporal (the dev stack) rather than joining a deployment's."""
+        return self.settings.temporal_address is None
+
+    @property
+    def codec_url(self) -> str:
+        """The codec endpoint (``<url>/decode``, ``<url>/encode``, bearer token), empty when none is served."""
+        return f"{self.api_url}/codec" if self.api_url and self.codec_token and self.payload_keys else ""
 
     @property
     def temporal_address(self) -> str:
@@ -112,8 +127,30 @@ class Stack:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def _resolve_privacy(self, data_dir: Path) -> None:
+        """Keys and codec token first, before any server starts: a deployment without a key refuses to start.
+        The embedded dev stack keeps its own in its data directory (a restart reads the old histories); an
+        ephemeral one makes random ones."""
+        persistent, ephemeral = self.embedded and self.options.persistent, self.embedded and not self.options.persistent
+        self.payload_keys = codec.payload_keys(
+            self.settings, dev_keys=data_dir / codec.DEV_KEYS_FILE if persistent else None, ephemeral=ephemeral
+        )
+        if self.options.run_api and self.payload_keys is not None:
+            self.codec_token = codec.codec_token(
+                self.settings, dev_token=data_dir / codec.DEV_TOKEN_FILE if persistent else None, ephemeral=ephemeral
+            )
+
+    def _browser_host(self) -> str:
+        host = self.settings.api_host
+        return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
     async def start(self) -> None:
         data_dir = self.settings.data_dir.resolve()
+        self._resolve_privacy(data_dir)
+        if self.options.run_api:
+            # Chosen now: the dev server's UI is told where the codec endpoint will be before the API serves.
+            port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
+            self._api_port = port or free_port()
         if self.settings.database_url is None and any(
             getattr(self.settings, f"{s}_database_url") is None for s in SERVICES
         ):
@@ -130,12 +167,19 @@ class Stack:
                 ui_port=_preferred_port(self.settings.temporal_ui_port, self.options.persistent),
                 log_file=data_dir / "temporal.log",
             )
+            if self.codec_token and self.payload_keys:
+                self.temporal.ui_codec_endpoint = (
+                    f"http://{self._browser_host()}:{self._api_port}/codec/{self.codec_token}"
+                )
             data_dir.mkdir(parents=True, exist_ok=True)
             self.temporal.start()
+        self.codec_cors_origins = self.settings.cors_origins() or self._dev_ui_origins()
         await asyncio.to_thread(migrate.upgrade_all, self.database_urls)
         if self.settings.otlp_endpoint:
             self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
-        self.client = await bootstrap.connect_temporal(self.settings, self.temporal_address, self.tracer_provider)
+        self.client = await bootstrap.connect_temporal(
+            self.settings, self.temporal_address, self.tracer_provider, keys=self.payload_keys
+        )
         self.databases = Databases(self.database_urls)
         wiring = bootstrap.bootstrap(
             self.settings,
@@ -146,15 +190,28 @@ class Stack:
             api=self.options.run_api,
             overrides=self.options.overrides,
             tracer=self.tracer_provider,
+            codec_server=self._codec_server(self.client),
         )
         self.workers = wiring.workers
         self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
         if wiring.app is not None:
             await self._serve(wiring.app)
 
+    def _dev_ui_origins(self) -> list[str]:
+        """The dev stack's UI origin: where the browser that calls the codec endpoint loaded the UI from."""
+        port = (
+            self.temporal.ui_port if self.temporal is not None and self.options.ui else self.settings.temporal_ui_port
+        )
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+
+    def _codec_server(self, client: Client) -> CodecServer | None:
+        payload_codec = client.data_converter.payload_codec
+        if not self.options.run_api or payload_codec is None or not self.codec_token:
+            return None
+        return CodecServer(payload_codec, self.codec_token, self.codec_cors_origins)
+
     async def _serve(self, app: FastAPI) -> None:
-        port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
-        port = port or free_port()
+        port = self._api_port
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=port, log_level="warning", lifespan="off", access_log=False
         )

@@ -15,6 +15,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from mallbots.bootstrap import data_converter
+from mallbots.codec import PayloadKey
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.stack import Stack, ephemeral_options
 
@@ -47,11 +49,12 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def real_time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """An in-memory Temporal dev server (the same binary as ``mallbots up``): timers run in real time."""
+    """An in-memory Temporal dev server (the same binary as ``mallbots up``): timers run in real time. Its
+    client has the production converter (payloads encrypted, here with a throw-away key)."""
     server = LocalTemporal(ui=False)
     address = server.start()
     try:
-        client = await Client.connect(address, data_converter=pydantic_data_converter)
+        client = await Client.connect(address, data_converter=data_converter([PayloadKey.generate("workflow-tests")]))
         yield WorkflowEnvironment.from_client(client)
     finally:
         server.stop()

@@ -51,6 +51,8 @@ class LocalTemporal:
     ui_port: int = 0
     ui: bool = True
     log_file: Path | None = None
+    # The UI decodes payloads through this codec endpoint (the API's /codec/<token>), called from the browser.
+    ui_codec_endpoint: str | None = field(default=None, repr=False)
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -77,6 +79,8 @@ class LocalTemporal:
         ]
         if self.ui:
             cmd += ["--ui-port", str(self.ui_port)]
+            if self.ui_codec_endpoint:
+                cmd += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         else:
             cmd += ["--headless"]
         if self.db_file is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -29,6 +30,14 @@ def stuck_query(older_than: timedelta, now: datetime) -> str:
     )
 
 
+async def _message(client: Client, failure: Failure) -> str:
+    """A failure's message: with payload encryption on it travels encrypted (in its encoded attributes)."""
+    copy = Failure()
+    copy.CopyFrom(failure)  # decoding works in place
+    error = await client.data_converter.decode_failure(copy)
+    return str(getattr(error, "message", None) or error)
+
+
 async def find_stuck_sagas(client: Client, older_than: timedelta, limit: int = 100) -> list[StuckSaga]:
     now = datetime.now(UTC)
     found = []
@@ -37,7 +46,7 @@ async def find_stuck_sagas(client: Client, older_than: timedelta, limit: int = 1
         description = await handle.describe()
         pending = [
             f"{a.activity_type.name} (attempt {a.attempt}"
-            + (f", last failure: {a.last_failure.message}" if a.HasField("last_failure") else "")
+            + (f", last failure: {await _message(client, a.last_failure)}" if a.HasField("last_failure") else "")
             + ")"
             for a in description.raw_description.pending_activities
         ]

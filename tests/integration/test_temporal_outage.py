@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlmodel import select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from api.deps import ApiContext
 from api.schemas import error_body
+from mallbots.bootstrap import data_converter
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.stack import Stack
 from readmodels.stores.tables import StoreRow
@@ -24,7 +24,7 @@ async def api_without_temporal(stack: Stack) -> AsyncIterator[httpx.AsyncClient]
     """The real app and read models, its Temporal client connected to a server that is then stopped."""
     assert stack.databases is not None
     server = LocalTemporal(ui=False)
-    client = await Client.connect(server.start(), data_converter=pydantic_data_converter)
+    client = await Client.connect(server.start(), data_converter=data_converter(stack.payload_keys))
     server.stop()
     app = create_app(ApiContext(client=client, sessions=stack.databases.sessions), readiness=stack.databases.ping)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mallbots") as http:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mallbots.codec import format_keys
 from mallbots.stack import Stack, ephemeral_options
 from mallbots.tools.client import MallbotsClient
 from tests.integration.conftest import open_shop
@@ -23,6 +24,8 @@ def _start_worker(stack: Stack, log: Path) -> subprocess.Popen[bytes]:
         "MALLBOTS_TEMPORAL_ADDRESS": stack.temporal_address,
         "MALLBOTS_DATABASE_URL": stack.database_urls["ordering"],
         "MALLBOTS_LOG_LEVEL": "WARNING",
+        # A worker joining a deployment needs its payload keys: here the ephemeral stack's.
+        "MALLBOTS_PAYLOAD_KEYS": format_keys(stack.payload_keys or []),
     }
     with log.open("ab") as out:
         return subprocess.Popen(

@@ -147,7 +147,11 @@ async def generate(mall: MallbotsClient, client: Client) -> None:
 async def main() -> None:
     HISTORIES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mallbots-replay-") as tmp:
-        async with Stack(ephemeral_options(Path(tmp))) as stack, MallbotsClient(stack.api_url) as mall:
+        options = ephemeral_options(Path(tmp))
+        # Golden histories are kept in clear (their data is made up): they replay with the plain pydantic
+        # converter, and an ephemeral key would be gone with the stack.
+        options.settings = options.settings.model_copy(update={"payload_encryption": False})
+        async with Stack(options) as stack, MallbotsClient(stack.api_url) as mall:
             assert stack.client is not None
             await generate(mall, stack.client)
 
