@@ -86,6 +86,8 @@ def _require_payload_keys(settings: Settings) -> None:
     """A process joining a deployment (not the embedded dev stack) needs the deployment's payload keys."""
     from mallbots.codec import PrivacyConfigError, codec_token, payload_keys
 
+    if not settings.payload_encryption:
+        return  # nothing to check; the stack says loudly that it runs in clear
     try:
         payload_keys(settings)
         codec_token(settings)
@@ -147,7 +149,7 @@ def up(
             if stack.codec_url:
                 console.print(f"  Codec        {stack.codec_url} (the UI decodes payloads through it)")
                 kept = codec_token_file(stack) or "MALLBOTS_CODEC_TOKEN"
-                console.print(f"  Codec token  {stack.codec_token} (from {kept})")
+                console.print(f"  Codec token  {stack.codec_token} (from {kept})", soft_wrap=True)
             elif stack.payload_keys is None:
                 console.print("  [bold red]Payload encryption is OFF[/] (MALLBOTS_PAYLOAD_ENCRYPTION=off)")
             console.print(f"  Temporal     {stack.temporal_address}")
