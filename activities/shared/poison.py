@@ -4,7 +4,8 @@ An entity workflow answers a command once its own read model has applied the eve
 subscriber's events one after the other (``workflows/shared/entity.py``). A projection that fails
 deterministically — Postgres refuses the data, a constraint, a bug — would be retried for ever: in the
 owner's read model it would jam the entity, its caller and every later command on it; in any other it would
-hold back every later event of that aggregate for that subscriber, and keep the entity from ending. So every worker runs ``ParkPoisonEvents``: for a projection activity (``apply_*``, the
+hold back every later event of that aggregate for that subscriber, and keep the entity from ending.
+So every worker runs ``ParkPoisonEvents``: for a projection activity (``apply_*``, the
 owner's local one included) an error that retrying cannot fix is recorded in the service's ``dead_letters``
 and the activity completes, so the entity goes on; the next event's snapshot supersedes the parked one in the
 read model (the upsert is version-guarded) and ``mallbots ops dead-letters --retry`` re-applies it once the
