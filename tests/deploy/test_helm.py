@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import helm_python as helm
@@ -33,7 +34,16 @@ RELEASE, NAMESPACE = "shop", "mall"
 
 Manifest = dict[str, Any]
 
+# What an install must give: the Secret with the payload keys (the chart never holds key material).
+REQUIRED: dict[str, Any] = {"payloadEncryption": {"existingSecret": "mallbots-payload-keys"}}
+IN_CLEAR: dict[str, Any] = {"payloadEncryption": {"enabled": False}}
 EVERYTHING: dict[str, Any] = {
+    "payloadEncryption": {"existingSecret": "shop-payload-keys", "keysFileKey": "keys", "mountPath": "/etc/mallbots"},
+    "codecEndpoint": {
+        "existingSecret": "shop-codec",
+        "tokenKey": "token",
+        "corsOrigins": ["https://temporal-ui.example.com", "https://ops.example.com"],
+    },
     "image": {"repository": "registry.example.com/team/mallbots", "tag": "1.2.3"},
     "imagePullSecrets": [{"name": "registry"}],
     "serviceAccountName": "mallbots",
@@ -53,7 +63,7 @@ EVERYTHING: dict[str, Any] = {
         "tls": [{"secretName": "mallbots-tls", "hosts": ["mallbots.example.com"]}],
     },
 }
-SCENARIOS = {"defaults": {}, "everything": EVERYTHING}
+SCENARIOS = {"defaults": REQUIRED, "everything": EVERYTHING, "in-clear": IN_CLEAR}
 
 
 class StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
@@ -67,9 +77,14 @@ class StrictLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
         return mapping
 
 
-def render(values: dict[str, Any] | None = None, release: str = RELEASE) -> list[Manifest]:
+def render_templates(values: dict[str, Any] | None, release: str = RELEASE) -> dict[str, str]:
     with helm.Chart.load(CHART) as chart:
-        rendered = chart.render(values=values, name=release, namespace=NAMESPACE, is_install=True)
+        rendered: dict[str, str] = chart.render(values=values, name=release, namespace=NAMESPACE, is_install=True)
+    return rendered
+
+
+def render(values: dict[str, Any] | None = None, release: str = RELEASE) -> list[Manifest]:
+    rendered = render_templates(values, release)
     manifests = []
     for template, text in sorted(rendered.items()):
         if not template.endswith((".yaml", ".yml")):
@@ -88,7 +103,7 @@ def scenario(request: pytest.FixtureRequest) -> list[Manifest]:
 
 @pytest.fixture(scope="module")
 def defaults() -> list[Manifest]:
-    return render()
+    return render(REQUIRED)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +182,7 @@ def test_the_app_version_is_the_package_version() -> None:
 
 def test_without_a_database_the_chart_refuses_to_render() -> None:
     with pytest.raises(helm.HelmError, match=r"database\.url"):
-        render({"database": {"url": "", "existingSecret": ""}})
+        render({**REQUIRED, "database": {"url": "", "existingSecret": ""}})
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -202,7 +217,9 @@ def test_the_api_serves_the_services_it_is_given(everything: list[Manifest]) -> 
 
 
 def test_a_service_override_applies_to_that_worker_only() -> None:
-    manifests = render({"workers": {"services": {"ordering": {"replicas": 3}, "search": {"enabled": False}}}})
+    manifests = render(
+        {**REQUIRED, "workers": {"services": {"ordering": {"replicas": 3}, "search": {"enabled": False}}}}
+    )
     replicas = {
         d["metadata"]["labels"]["mallbots.io/service"]: d["spec"]["replicas"]
         for d in component(manifests, "Deployment", "worker")
@@ -361,3 +378,107 @@ def test_autoscaled_deployments_leave_replicas_to_their_autoscaler(everything: l
 def test_without_autoscaling_no_autoscaler_is_rendered(defaults: list[Manifest]) -> None:
     assert not of_kind(defaults, "HorizontalPodAutoscaler") and not of_kind(defaults, "Ingress")
     assert all(d["spec"]["replicas"] >= 1 for d in of_kind(defaults, "Deployment"))
+
+
+# ------------------------------------------------------------------------------------------------ payload privacy
+
+
+def keys_readers(manifests: list[Manifest]) -> list[tuple[Manifest, dict[str, Any]]]:
+    """Every worker and API container: the processes that refuse to start without the payload keys."""
+    found = [(w, c) for w, c in mallbots_containers(manifests) if c["args"][0] in ("worker", "api")]
+    assert len(found) == len(registered_services()) + 1, "a Deployment per service and the API"
+    assert all(w["kind"] == "Deployment" for w, _ in found)
+    return found
+
+
+def plain_env(container: dict[str, Any]) -> dict[str, str | None]:
+    return {v["name"]: v.get("value") for v in container.get("env", [])}
+
+
+@pytest.mark.parametrize("values", [REQUIRED, EVERYTHING], ids=["defaults", "everything"])
+def test_every_worker_and_the_api_mount_the_payload_keys_secret_read_only(values: dict[str, Any]) -> None:
+    wanted = values["payloadEncryption"]
+    key = wanted.get("keysFileKey", "payload-keys")
+    for workload, container in keys_readers(render(values)):
+        name = workload["metadata"]["name"]
+        pod = pod_spec(workload)
+        volumes = [v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == wanted["existingSecret"]]
+        assert len(volumes) == 1, f"{name} does not mount the Secret {wanted['existingSecret']}"
+        volume = volumes[0]
+        (item,) = volume["secret"]["items"]
+        assert item["key"] == key
+        # Root-owned, group = fsGroup: the pod's user reads it, nobody else in the container.
+        assert volume["secret"]["defaultMode"] & 0o077 == 0o040 and pod["securityContext"]["fsGroup"]
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        assert mount["readOnly"] is True, f"{name} mounts the keys writable"
+        variables = plain_env(container)
+        assert variables["MALLBOTS_PAYLOAD_KEYS_FILE"] == f"{mount['mountPath'].rstrip('/')}/{item['path']}", name
+        assert "MALLBOTS_PAYLOAD_KEYS" not in variables and "MALLBOTS_PAYLOAD_ENCRYPTION" not in variables, name
+
+
+def test_nothing_but_workers_and_the_api_gets_the_keys(everything: list[Manifest]) -> None:
+    readers = {w["metadata"]["name"] for w, _ in keys_readers(everything)}
+    for workload, container in containers(everything):
+        if workload["metadata"]["name"] in readers:
+            continue
+        secrets = {v["secret"]["secretName"] for v in pod_spec(workload).get("volumes", []) if "secret" in v}
+        assert "shop-payload-keys" not in secrets, f"{workload['metadata']['name']} mounts the payload keys"
+        assert not {"MALLBOTS_PAYLOAD_KEYS_FILE", "MALLBOTS_CODEC_TOKEN"} & set(env_names(container))
+
+
+def test_only_the_api_gets_the_codec_token_from_its_secret_and_the_uis_origins(everything: list[Manifest]) -> None:
+    for workload, container in keys_readers(everything):
+        variables = {v["name"]: v for v in container["env"]}
+        if container["args"][0] != "api":
+            assert "MALLBOTS_CODEC_TOKEN" not in variables, workload["metadata"]["name"]
+            continue
+        assert variables["MALLBOTS_CODEC_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "shop-codec", "key": "token"}
+        origins = variables["MALLBOTS_CODEC_CORS_ORIGINS"]["value"]
+        assert origins.split(",") == EVERYTHING["codecEndpoint"]["corsOrigins"]
+
+
+def test_the_codec_token_defaults_to_the_payload_keys_secret(defaults: list[Manifest]) -> None:
+    ((_, api),) = [(w, c) for w, c in keys_readers(defaults) if c["args"][0] == "api"]
+    (token,) = [v for v in api["env"] if v["name"] == "MALLBOTS_CODEC_TOKEN"]
+    assert token["valueFrom"]["secretKeyRef"] == {"name": "mallbots-payload-keys", "key": "codec-token"}
+    assert "MALLBOTS_CODEC_CORS_ORIGINS" not in env_names(api)
+
+
+MISSING_KEYS = r"payloadEncryption\.existingSecret: the name of an existing Secret .* payloadEncryption\.enabled=false"
+
+
+def test_without_a_payload_keys_secret_the_chart_refuses_to_render() -> None:
+    for values in ({}, {"payloadEncryption": {"existingSecret": ""}}):
+        with pytest.raises(helm.HelmError, match=MISSING_KEYS):
+            render(values)
+    # (`helm lint` only warns about a failed `required`: rendering, i.e. install and template, is what stops.)
+
+
+def test_with_encryption_off_it_renders_in_clear_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mallbots.settings import Settings
+
+    manifests = render(IN_CLEAR)
+    for workload, container in keys_readers(manifests):
+        variables = plain_env(container)
+        assert variables["MALLBOTS_PAYLOAD_ENCRYPTION"] == "off", workload["metadata"]["name"]
+        assert not {"MALLBOTS_PAYLOAD_KEYS_FILE", "MALLBOTS_CODEC_TOKEN"} & set(variables)
+        assert all("secret" not in v for v in pod_spec(workload)["volumes"])
+        monkeypatch.setenv("MALLBOTS_PAYLOAD_ENCRYPTION", str(variables["MALLBOTS_PAYLOAD_ENCRYPTION"]))
+        assert Settings(_env_file=None).payload_encryption is False
+    notes = next(text for name, text in render_templates(IN_CLEAR).items() if name.endswith("NOTES.txt"))
+    assert "PAYLOAD ENCRYPTION IS OFF" in notes
+
+
+def test_no_key_material_in_the_chart() -> None:
+    with helm.Chart.load(CHART) as chart:
+        values = chart.values
+    assert values["payloadEncryption"]["enabled"] is True, "encryption is on unless turned off"
+    assert values["payloadEncryption"]["existingSecret"] == "" and values["codecEndpoint"]["existingSecret"] == ""
+    # A 32-byte key is 43-44 base64 characters; a token 16+ URL-safe ones after a key or token name.
+    key_like = re.compile(r"[A-Za-z0-9+/_-]{43}=?(\s|$)")
+    token_like = re.compile(r"(?i)(token|key)s?:\s*[\"']?[A-Za-z0-9._~-]{16,}")
+    for path in sorted(Path(CHART).rglob("*")):
+        if path.is_file():
+            text = path.read_text()
+            assert not key_like.search(text), f"{path} holds something like a key"
+            assert not token_like.search(text), f"{path} holds something like a token"

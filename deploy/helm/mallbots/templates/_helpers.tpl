@@ -74,6 +74,7 @@ app.kubernetes.io/part-of: mallbots
 - name: MALLBOTS_TEMPORAL_NAMESPACE
   value: {{ .Values.temporal.namespace | quote }}
 {{ include "mallbots.databaseEnv" . }}
+{{ include "mallbots.payloadEncryptionEnv" . | trim }}
 {{- with .Values.otlpEndpoint }}
 - name: MALLBOTS_OTLP_ENDPOINT
   value: {{ . | quote }}
@@ -84,6 +85,65 @@ app.kubernetes.io/part-of: mallbots
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the payload keys file; rendering stops without one unless encryption is turned off. */}}
+{{- define "mallbots.payloadKeysSecret" -}}
+{{- required "payloadEncryption.existingSecret: the name of an existing Secret holding the payload keys file (under payloadEncryption.keysFileKey, one 'id=base64key' a line; see deploy/README.md), or payloadEncryption.enabled=false to run in clear, on purpose only" .Values.payloadEncryption.existingSecret }}
+{{- end }}
+
+{{/* Payload encryption settings: every worker and the API read the same keys file. */}}
+{{- define "mallbots.payloadEncryptionEnv" -}}
+{{- if .Values.payloadEncryption.enabled }}
+- name: MALLBOTS_PAYLOAD_KEYS_FILE
+  value: {{ printf "%s/%s" (trimSuffix "/" .Values.payloadEncryption.mountPath) .Values.payloadEncryption.keysFileKey | quote }}
+{{- else }}
+- name: MALLBOTS_PAYLOAD_ENCRYPTION
+  value: "off"
+{{- end }}
+{{- end }}
+
+{{/* The codec endpoint's token and CORS origins: the API only. */}}
+{{- define "mallbots.codecEnv" -}}
+{{- if and .Values.payloadEncryption.enabled .Values.codecEndpoint.enabled }}
+- name: MALLBOTS_CODEC_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ default (include "mallbots.payloadKeysSecret" .) .Values.codecEndpoint.existingSecret }}
+      key: {{ .Values.codecEndpoint.tokenKey }}
+{{- with .Values.codecEndpoint.corsOrigins }}
+- name: MALLBOTS_CODEC_CORS_ORIGINS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Volumes and mounts of the workers and the API: /tmp, and the payload keys Secret, read-only. */}}
+{{- define "mallbots.appVolumes" -}}
+volumes:
+  - name: tmp
+    emptyDir: {}
+{{- if .Values.payloadEncryption.enabled }}
+  - name: payload-keys
+    secret:
+      secretName: {{ include "mallbots.payloadKeysSecret" . }}
+      items:
+        - key: {{ .Values.payloadEncryption.keysFileKey }}
+          path: {{ .Values.payloadEncryption.keysFileKey }}
+      # Owned by root, group fsGroup (podSecurityContext): readable by the pod's group only.
+      defaultMode: 0440
+{{- end }}
+{{- end }}
+
+{{- define "mallbots.appMounts" -}}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+{{- if .Values.payloadEncryption.enabled }}
+  - name: payload-keys
+    mountPath: {{ .Values.payloadEncryption.mountPath }}
+    readOnly: true
 {{- end }}
 {{- end }}
 
