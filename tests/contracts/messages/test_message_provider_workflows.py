@@ -4,6 +4,7 @@ time-skipping server, and the payload delivered to every subscriber's queue must
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -112,6 +113,9 @@ class Deliveries:
         if str(event.get("aggregate_id", "")).startswith("pact-"):  # only this test's aggregates
             self.received.append((activity.info().task_queue, event))
 
+    def reached(self, event_name: str, queues: tuple[str, ...]) -> bool:
+        return set(queues) <= {queue for queue, event in self.received if event["name"] == event_name}
+
     @activity.defn(name="apply_store_event")
     async def apply_store_event(self, event: dict[str, Any]) -> None:
         await self._record(event)
@@ -149,7 +153,7 @@ async def deliveries(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[De
         yield recorded
 
 
-async def _drive(client: Client, event_name: str) -> None:
+async def _drive(client: Client, event_name: str, deliveries: Deliveries, subscribers: tuple[str, ...]) -> None:
     workflow, start_input, commands = SCRIPTS[event_name]
     workflow_id = WORKFLOW_IDS[workflow]
     queue = "customers" if workflow is CustomerWorkflow else "stores"
@@ -160,8 +164,17 @@ async def _drive(client: Client, event_name: str) -> None:
                 await handle.execute_update(update)
             else:
                 await handle.execute_update(update, arg)
+        # The command answers once the owner has it; the other subscribers follow in the background.
+        async with asyncio.timeout(30):
+            while True:
+                if deliveries.reached(event_name, subscribers):
+                    break
+                await asyncio.sleep(0.02)
     finally:
         with contextlib.suppress(RPCError):
+            # A query is answered between workflow tasks: terminating in the middle of one would leave the
+            # time-skipping server's clock locked for every later test that sleeps.
+            await handle.query("__temporal_workflow_metadata")
             await handle.terminate()
 
 
@@ -169,8 +182,8 @@ async def _drive(client: Client, event_name: str) -> None:
 async def test_the_workflow_publishes_the_message_of_the_provider_scenario(
     event_name: str, deliveries: Deliveries, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    await _drive(time_skipping_env.client, event_name)
     aggregate = next(a for a in AGGREGATES if event_name in a.event_names)
+    await _drive(time_skipping_env.client, event_name, deliveries, aggregate.subscribers)
     last = {queue: event for queue, event in deliveries.received if event["name"] == event_name}
     assert sorted(last) == sorted(aggregate.subscribers), f"{event_name} reached {sorted(last)}"
     scenario = json.loads(serialize(event_in(STATES[event_name]))[0])
