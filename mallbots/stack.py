@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +28,7 @@ from api.codec import CodecServer
 from mallbots import bootstrap, codec, migrate
 from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
-from mallbots.devstack.ports import free_port, port_is_free
+from mallbots.devstack.ports import port_is_free, reserved_socket
 from mallbots.devstack.postgres import STOP_GRACE_SECONDS as POSTGRES_STOP_GRACE_SECONDS
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.devstack.temporal import STOP_GRACE_SECONDS as TEMPORAL_STOP_GRACE_SECONDS
@@ -98,6 +99,7 @@ class Stack:
         self.codec_token: str | None = None  # None: no codec endpoint
         self.codec_cors_origins: list[str] = []
         self._api_port = 0
+        self._api_socket: socket.socket | None = None
 
     @property
     def embedded(self) -> bool:
@@ -150,7 +152,13 @@ class Stack:
         if self.options.run_api:
             # Chosen now: the dev server's UI is told where the codec endpoint will be before the API serves.
             port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
-            self._api_port = port or free_port()
+            if port:
+                self._api_port = port
+            else:
+                # Held, bound, until the API serves on it: Temporal and Postgres, started in between, pick
+                # free ports of their own and must not be handed this one.
+                self._api_socket = reserved_socket(self.settings.api_host)
+                self._api_port = int(self._api_socket.getsockname()[1])
         if self.settings.database_url is None and any(
             getattr(self.settings, f"{s}_database_url") is None for s in SERVICES
         ):
@@ -216,7 +224,8 @@ class Stack:
             app, host=self.settings.api_host, port=port, log_level="warning", lifespan="off", access_log=False
         )
         self._server = _ApiServer(config)
-        self._server_task = asyncio.create_task(self._server.serve())
+        sockets, self._api_socket = ([self._api_socket] if self._api_socket else None), None
+        self._server_task = asyncio.create_task(self._server.serve(sockets=sockets))
         while not self._server.started:
             if self._server_task.done():
                 self._server_task.result()
@@ -228,6 +237,9 @@ class Stack:
         """Stops the API, the workers, the engines, then Temporal and Postgres, each in bounded time."""
         started = time.monotonic()
         abandoned: list[str] = []
+        if self._api_socket is not None:  # reserved but never served (the start failed before the API)
+            self._api_socket.close()
+            self._api_socket = None
         if self._server is not None and self._server_task is not None:
             self.stopping = "stopping the API"
             abandoned += await self._stop_api(self._server, self._server_task)

@@ -17,3 +17,12 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
+
+
+def reserved_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to a free port and kept: nobody else can be given that port until it is closed or
+    served on (``uvicorn.Server.serve(sockets=[...])``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
