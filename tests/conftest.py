@@ -34,9 +34,13 @@ async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Timers of days run in milliseconds; activities are replaced by same-named fakes in each test."""
+    """Timers of days run in milliseconds; activities are replaced by same-named fakes in each test.
+
+    One server per test module: a workflow another module left mid-task can hold a time-skipping server's
+    clock, and every later test that sleeps on that server then waits in real time (seen in full runs:
+    the timer tests of the first workflow module timed out). A server starts in about a second."""
     server = Path(sys.executable).parent / "temporal-test-server"
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(server), data_converter=pydantic_data_converter
