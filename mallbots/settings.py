@@ -74,6 +74,22 @@ class Settings(BaseSettings):
     codec_cors_origins: str | None = Field(
         default=None, description="comma-separated browser origins allowed to call the codec endpoint"
     )
+    # Authentication (api.auth, api.access): a bearer JWT on every route but health, readiness and the OpenAPI.
+    auth: bool = Field(
+        default=True, description="require a bearer JWT; off (false) only on purpose (the book's clients): a WARNING"
+    )
+    auth_issuer: str | None = Field(
+        default=None, description="OIDC issuer URL (its discovery document names the JWKS); unset = the local issuer"
+    )
+    auth_jwks_url: str | None = Field(default=None, description="the issuer's JWKS URL, if not the discovered one")
+    auth_audience: str = Field(default="mallbots", description="the audience (aud) a token must be issued for")
+    auth_roles_claim: str = Field(
+        default="roles", description="the claim with the caller's roles, a dotted path (e.g. realm_access.roles)"
+    )
+    auth_signing_key_file: Path | None = Field(
+        default=None, description="the local issuer's private key (PEM); unset = one in the data dir (dev stack)"
+    )
+    metrics_public: bool = Field(default=True, description="false = /metrics needs an operator token")
     log_level: str = "INFO"
 
     def cors_origins(self) -> list[str] | None:
