@@ -9,6 +9,8 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from api.access import AUTHORIZED
+from api.auth import Authentication
 from api.codec import MAX_CODEC_BODY_BYTES, CodecCors, CodecServer, install_codec_server
 from api.codec import PREFIX as CODEC_PREFIX
 from api.deps import ApiContext
@@ -41,6 +43,7 @@ def create_app(
         title="MallBots on Temporal",
         description="The shopping mall of 'Event-Driven Architecture in Golang' on Temporal workflows.",
         version="0.1.0",
+        dependencies=[AUTHORIZED],  # every route's rule (api.access); deny by default
     )
     app.state.context = context
     install_error_handlers(app)
@@ -132,6 +135,7 @@ def _install_metrics(app: FastAPI) -> None:
     # Outermost last: every answer is counted, a huge body never reaches the deadline or the app, and the
     # deadline covers what idempotency does in the database too.
     app.add_middleware(Idempotency, sessions=lambda: app.state.context.sessions)
+    app.add_middleware(Authentication, verifier=lambda: app.state.context.verifier)  # who, before idempotency
     app.add_middleware(RequestDeadline, seconds=lambda: app.state.context.request_timeout_seconds)
     app.add_middleware(BodyLimit, larger={f"{CODEC_PREFIX}/": MAX_CODEC_BODY_BYTES})
     app.add_middleware(RequestMetrics, registry=registry)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request
 from temporalio.client import Client
 
+from api.auth import TokenVerifier
 from api.idempotency import current_key
 from domain.shared.errors import NotFound
 from domain.shared.text import TEXT_PATTERN
@@ -40,8 +41,12 @@ class EntitySettings:
 class ApiContext:
     client: Client
     sessions: Callable[[str], SessionFactory]
+    # What bearer tokens are checked with (api.auth); None = authentication off, on purpose only. No default:
+    # whoever builds a context says which.
+    verifier: TokenVerifier | None
     entities: EntitySettings = EntitySettings()
     request_timeout_seconds: float = 10.0  # no request waits longer: 503 + Retry-After
+    metrics_public: bool = True  # False: /metrics needs an operator token (api.access)
 
 
 def _context(request: Request) -> ApiContext:
@@ -99,9 +104,11 @@ ACCEPTS_IDEMPOTENCY_KEY = Depends(_accepts_idempotency_key)
 
 
 def new_id(scope: str, idempotency_key: str | None) -> str:
-    """A fresh ID, or the same ID every time for the same key (so a retried POST creates nothing new)."""
+    """A fresh ID, or the same ID every time for the same key (so a retried POST creates nothing new). The key
+    is the caller's (``api.idempotency`` scopes it by the token's subject): two callers who happen to pick the
+    same key create two entities, and neither learns the other's ID."""
     if idempotency_key:
-        return str(uuid.uuid5(_ID_NAMESPACE, f"{scope}:{idempotency_key}"))
+        return str(uuid.uuid5(_ID_NAMESPACE, f"{scope}:{current_key.get() or idempotency_key}"))
     return str(uuid.uuid4())
 
 

@@ -8,6 +8,10 @@ once (the key is the update's ID; a create's entity ID is derived from the key).
 it is a 5xx, so a request that met an outage runs again when retried. If a process dies between the command
 and storing its answer, the retry sends the command again: an entity still running answers it from its
 update ID; one that has ended since answers as it would now (e.g. 409 "the basket is checked out").
+
+Keys are the caller's own: stored (and used as update IDs and to derive created IDs) prefixed by the
+subject of the caller's token (``api.auth``), so one caller's key never replays, or collides with, another
+caller's request. A request without a verified caller (it will be refused a 401) claims no key.
 """
 
 from __future__ import annotations
@@ -86,10 +90,12 @@ class Idempotency:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_key = dict(scope.get("headers", ())).get(HEADER) if scope["type"] == "http" else None
+        principal = scope.get("state", {}).get("principal")
         service = _service(scope.get("path", "")) if raw_key is not None else None
         table = _table(service) if service and service not in WITHOUT_EFFECTS else None
         if (
             raw_key is None
+            or principal is None
             or scope["method"] not in COMMAND_METHODS
             or service is None
             or table is None
@@ -102,12 +108,13 @@ class Idempotency:
         except InvalidArgument as err:
             await _respond(send, 400, _error(400, err.message))
             return
+        scoped = f"{principal.subject} {key}" if principal.subject else key  # subjects have no spaces
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         request_print = fingerprint(method, path, body)
         sessions = self._sessions()(service)
         try:
-            first = await _claim(sessions, table, key, method, path, request_print)
+            first = await _claim(sessions, table, scoped, method, path, request_print)
         except OperationalError:
             await _respond(
                 send, 503, _error(503, "the database is unavailable; try again shortly"), [(b"retry-after", b"1")]
@@ -136,7 +143,7 @@ class Idempotency:
                 answered["body"] += message.get("body", b"")
             await send(message)
 
-        token = current_key.set(key)
+        token = current_key.set(scoped)
         try:
             await self.app(scope, replay_receive, recording_send)
         finally:
@@ -146,7 +153,7 @@ class Idempotency:
                 async with sessions.begin() as session:
                     await (await session.connection()).execute(
                         table.update()
-                        .where(table.c.key == key)
+                        .where(table.c.key == scoped)
                         .values(status_code=answered["status"], body=answered["body"], completed_at=datetime.now(UTC))
                     )
             except OperationalError:  # the answer went out; a retry runs the request again, deduplicated

@@ -23,6 +23,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.notifications.gateway import RecordingGateway, SmsGateway
 from activities.shared.poison import DeadLetters, ParkPoisonEvents, dead_letters_of
 from api.app import create_app
+from api.auth import TokenVerifier
 from api.codec import CodecServer
 from api.deps import ApiContext, EntitySettings
 from mallbots.codec import EncryptionCodec, PayloadKey
@@ -31,6 +32,7 @@ from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from mallbots.settings import Settings
 from mallbots.telemetry import metrics_runtime, tracing_interceptor
 from mallbots.temporal_client import connect
+from mallbots.transport import temporal_transport
 
 # The sandbox guards every workflow against non-deterministic calls. Passing all modules through means
 # they are imported once and shared instead of re-imported for each workflow run (our workflow modules
@@ -70,15 +72,17 @@ async def connect_temporal(
     keys: Sequence[PayloadKey] | None,
 ) -> Client:
     """The one client of a process (workers and API share it), with tracing and SDK metrics as configured, and
-    the payload keys (``mallbots.codec.payload_keys``; None only when encryption is off on purpose).
-    The dev server opens its port a moment before it serves, so a refused first connection is retried."""
+    the payload keys (``mallbots.codec.payload_keys``; None only when encryption is off on purpose), and TLS and the
+    API key as the settings say (``mallbots.transport``). The dev server opens its port a moment before it serves,
+    so a refused first connection is retried."""
     interceptors: list[Interceptor] = [tracing_interceptor(tracer)] if tracer is not None else []
     runtime = metrics_runtime(settings.temporal_metrics_address) if settings.temporal_metrics_address else None
     converter = data_converter(keys)
+    transport = temporal_transport(settings)
     attempts = 100
     for attempt in range(attempts):
         try:
-            return await connect(address, settings.temporal_namespace, converter, interceptors, runtime)
+            return await connect(address, settings.temporal_namespace, converter, interceptors, runtime, transport)
         except RuntimeError:
             if attempt == attempts - 1:
                 raise
@@ -131,12 +135,17 @@ def build_app(
     services: Iterable[str],
     tracer: TracerProvider | None = None,
     codec_server: CodecServer | None = None,
+    *,
+    verifier: TokenVerifier | None,
 ) -> FastAPI:
     """The REST API of ``services``, reading each service's read model, commanding through ``client``; with
-    ``codec_server``, also the codec endpoint the Temporal UI decodes payloads through (``api.codec``)."""
+    ``codec_server``, also the codec endpoint the Temporal UI decodes payloads through (``api.codec``);
+    bearer tokens checked with ``verifier`` (``mallbots.identity.token_verifier``; None = authentication off)."""
     context = ApiContext(
         client=client,
         sessions=databases.sessions,
+        verifier=verifier,
+        metrics_public=settings.metrics_public,
         entities=EntitySettings(
             basket_ttl_seconds=settings.basket_ttl.total_seconds(),
             payment_ttl_seconds=settings.payment_ttl.total_seconds(),
@@ -167,10 +176,11 @@ def bootstrap(
     overrides: Overrides = Overrides(),
     tracer: TracerProvider | None = None,
     codec_server: CodecServer | None = None,
+    verifier: TokenVerifier | None,  # no default: authentication is off only when someone says so
 ) -> Wiring:
     """Everything one process runs for ``services``: their workers, their API, or both."""
     services = list(services)
     return Wiring(
         workers=build_workers(settings, client, databases, services, overrides) if workers else [],
-        app=build_app(settings, client, databases, services, tracer, codec_server) if api else None,
+        app=build_app(settings, client, databases, services, tracer, codec_server, verifier=verifier) if api else None,
     )

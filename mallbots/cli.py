@@ -96,12 +96,15 @@ def _require_payload_keys(settings: Settings) -> None:
 
 
 def _run_stack(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Runs a command's stack; a privacy setting it cannot start with ends it with the reason, no traceback."""
+    """Runs a command's stack; a privacy or authentication setting it cannot start with ends it with the
+    reason, no traceback."""
+    from api.auth import AuthConfigError
     from mallbots.codec import PrivacyConfigError
+    from mallbots.transport import TransportConfigError
 
     try:
         asyncio.run(main())
-    except PrivacyConfigError as err:
+    except (PrivacyConfigError, TransportConfigError, AuthConfigError) as err:
         console.print(f"[red]cannot start[/]: {err}")
         raise typer.Exit(2) from None
 
@@ -132,16 +135,20 @@ def up(
     async def run() -> None:
         async with _leaving_if_abandoned(Stack(StackOptions(settings=settings, api_port=port))) as stack:
             stop = _stop_requested(lambda: stack.stopping or "stopping")
-            if seed:
+            seeded = None
+            if seed and stack.verifier is not None and stack.issuer is None:
+                console.print("not seeding: the API trusts an OIDC issuer, and only it hands out tokens")
+            elif seed:
                 from mallbots.tools.seed import seed_demo_mall
 
-                seeding = asyncio.ensure_future(seed_demo_mall(stack.api_url))
+                seeding = asyncio.ensure_future(seed_demo_mall(stack.api_url, stack.issuer))
                 await asyncio.wait([seeding, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
                 if not seeding.done():
                     seeding.cancel()
                     console.print("stopping before the demo mall was seeded…")
                     return
-                console.print(f"[green]seeded[/] {seeding.result()}")
+                seeded = seeding.result()
+                console.print(f"[green]seeded[/] {seeded.summary}")
             console.print(f"[bold]MallBots is up[/]\n  API          {stack.api_url}/api")
             console.print(f"  OpenAPI docs {stack.api_url}/docs")
             if stack.temporal is not None and stack.options.ui:
@@ -155,11 +162,25 @@ def up(
             console.print(f"  Temporal     {stack.temporal_address}")
             if stack.postgres is not None:
                 console.print(f"  Postgres     {stack.postgres.url}")
+            _print_auth(stack, seeded.tokens if seeded is not None else {})
             console.print("Ctrl-C stops everything.")
             await stop.wait()
             console.print("stopping…")
 
     _run_stack(run)
+
+
+def _print_auth(stack: Stack, tokens: dict[str, str]) -> None:
+    """How to call the API: loudly when anyone may, else the demo mall's tokens (valid 12 hours)."""
+    if stack.verifier is None:
+        console.print("  [bold red]Authentication is OFF[/] (MALLBOTS_AUTH=off): anyone may do anything")
+        return
+    if stack.issuer is None:
+        console.print(f"  Tokens       from {stack.settings.auth_issuer} (audience {stack.settings.auth_audience})")
+        return
+    console.print("  Tokens       `mallbots token --role operator --subject me` prints one; the demo mall's:")
+    for who, token in tokens.items():
+        console.print(f"    {who:<17} {token}", soft_wrap=True)
 
 
 def codec_token_file(stack: Stack) -> str | None:
@@ -364,13 +385,54 @@ def new_payload_key(
 
 
 @app.command()
+def token(
+    role: Annotated[list[str], typer.Option(help="customer, store_owner, bot or operator; repeat for several")],
+    subject: Annotated[str, typer.Option(help="who the token stands for (a customer's, owner's or bot's ID)")],
+    ttl: Annotated[int, typer.Option(help="hours the token is valid")] = 12,
+) -> None:
+    """Print a bearer token of the local issuer (the dev stack's key in its data dir, or
+    MALLBOTS_AUTH_SIGNING_KEY_FILE): `curl -H "Authorization: Bearer $(mallbots token --role operator
+    --subject me)" …`. With an OIDC issuer configured, tokens come from that identity provider instead."""
+    from datetime import timedelta
+
+    from api.auth import SUBJECT_PATTERN, AuthConfigError, Role
+    from mallbots.identity import DEV_SIGNING_KEY_FILE, local_issuer
+
+    settings = Settings()
+    if not settings.auth:
+        raise typer.BadParameter("authentication is off (MALLBOTS_AUTH=off): no token is needed")
+    if settings.auth_issuer is not None:
+        raise typer.BadParameter(f"tokens come from the identity provider {settings.auth_issuer}, not from here")
+    known = {r.value for r in Role}
+    unknown = sorted(set(role) - known)
+    if unknown:
+        raise typer.BadParameter(f"unknown role(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+    if not SUBJECT_PATTERN.fullmatch(subject):
+        raise typer.BadParameter("the subject must be 1-200 printable characters, no spaces")
+    if not 0 < ttl <= 24 * 366:
+        raise typer.BadParameter("the ttl is 1 to 8784 hours")
+    dev_key = settings.data_dir / DEV_SIGNING_KEY_FILE
+    try:
+        issuer = local_issuer(settings, dev_key=dev_key)
+    except AuthConfigError as err:
+        raise typer.BadParameter(str(err)) from err
+    assert issuer is not None
+    typer.echo(issuer.mint(subject, [Role(r) for r in role], timedelta(hours=ttl)))
+
+
+@app.command()
 def migrate() -> None:
     """Apply every service's migrations to its database."""
     from mallbots import migrate as migrations
+    from mallbots.transport import TransportConfigError, database_tls
 
     settings = Settings()
     urls = {s: settings.database_url_for(s) for s in SERVICES}
-    migrations.upgrade_all(urls)
+    try:
+        tls = database_tls(settings)
+    except TransportConfigError as err:
+        raise typer.BadParameter(str(err)) from err
+    migrations.upgrade_all(urls, tls)
     console.print("migrated " + ", ".join(migrations.migrated_services()))
 
 

@@ -150,7 +150,7 @@ def read_key_file(path: Path, source: str = "MALLBOTS_PAYLOAD_KEYS_FILE") -> lis
     return parse_keys(text, f"{source} ({path})")
 
 
-def _create_secret_file(path: Path, content: str) -> bool:
+def create_secret_file(path: Path, content: str) -> bool:
     """Writes ``content`` to a new file only its owner reads; False when the file already exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -165,7 +165,7 @@ def _create_secret_file(path: Path, content: str) -> bool:
 def dev_stack_keys(path: Path) -> list[PayloadKey]:
     """The embedded dev stack's keys, made once and kept (a restart must still read its histories)."""
     key = PayloadKey.generate(f"dev-{secrets.token_hex(4)}")
-    if _create_secret_file(path, key.line() + "\n"):
+    if create_secret_file(path, key.line() + "\n"):
         log.info("made a payload encryption key for the dev stack, kept in %s", path)
     return read_key_file(path, "the dev stack's key file")
 
@@ -210,7 +210,7 @@ def codec_token(settings: Settings, *, dev_token: Path | None = None, ephemeral:
         return secrets.token_urlsafe(32)
     if dev_token is None:
         return None
-    _create_secret_file(dev_token, secrets.token_urlsafe(32) + "\n")
+    create_secret_file(dev_token, secrets.token_urlsafe(32) + "\n")
     token = dev_token.read_text(encoding="utf-8").strip()
     if not TOKEN_PATTERN.fullmatch(token):
         raise PrivacyConfigError(f"{dev_token} does not hold a codec token: remove it, a new one is made")

@@ -24,8 +24,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.auth import Role, TokenVerifier
 from api.codec import CodecServer
-from mallbots import bootstrap, codec, migrate
+from mallbots import bootstrap, codec, identity, migrate
 from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
 from mallbots.devstack.ports import port_is_free, reserved_socket
@@ -35,6 +36,7 @@ from mallbots.devstack.temporal import STOP_GRACE_SECONDS as TEMPORAL_STOP_GRACE
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.settings import SERVICES, Settings
 from mallbots.telemetry import tracer_provider
+from mallbots.transport import DatabaseTls, stack_transport
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class Stack:
         self.client: Client | None = None
         self.databases: Databases | None = None
         self.database_urls: dict[str, str] = {}
+        self.database_tls: DatabaseTls | None = None  # libpq's TLS parameters for every engine and migration
         self.workers: list[Worker] = []
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._server: _ApiServer | None = None
@@ -98,6 +101,8 @@ class Stack:
         self.payload_keys: list[codec.PayloadKey] | None = None  # None: encryption off (on purpose)
         self.codec_token: str | None = None  # None: no codec endpoint
         self.codec_cors_origins: list[str] = []
+        self.issuer: identity.LocalIssuer | None = None  # the local token issuer, when no OIDC one is configured
+        self.verifier: TokenVerifier | None = None  # None: authentication off (on purpose)
         self._api_port = 0
         self._api_socket: socket.socket | None = None
 
@@ -141,14 +146,39 @@ class Stack:
             self.codec_token = codec.codec_token(
                 self.settings, dev_token=data_dir / codec.DEV_TOKEN_FILE if persistent else None, ephemeral=ephemeral
             )
+        if self.options.run_api:
+            self.issuer = identity.local_issuer(
+                self.settings,
+                dev_key=data_dir / identity.DEV_SIGNING_KEY_FILE if persistent else None,
+                ephemeral=ephemeral,
+            )
+            self.verifier = identity.token_verifier(self.settings, self.issuer)
+
+    def token(self, role: Role = Role.OPERATOR, subject: str | None = None) -> str:
+        """A token of this stack's local issuer (tests, the bench, the seed); raises when the API trusts an
+        OIDC issuer (its tokens come from there) or authentication is off."""
+        if self.issuer is None:
+            raise RuntimeError("this stack has no local token issuer (an OIDC issuer is configured, or auth is off)")
+        return self.issuer.mint(subject or f"{role}-1", [role])
 
     def _browser_host(self) -> str:
         host = self.settings.api_host
         return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
+    @property
+    def _starts_postgres(self) -> bool:
+        """Whether some service has no database URL, so that this stack starts a Postgres of its own."""
+        return self.settings.database_url is None and any(
+            getattr(self.settings, f"{s}_database_url") is None for s in SERVICES
+        )
+
     async def start(self) -> None:
         data_dir = self.settings.data_dir.resolve()
         self._resolve_privacy(data_dir)
+        # TLS files read and checked before any server starts: a bad one stops the start, naming its setting.
+        _, self.database_tls = stack_transport(
+            self.settings, embedded_temporal=self.embedded, embedded_postgres=self._starts_postgres
+        )
         if self.options.run_api:
             # Chosen now: the dev server's UI is told where the codec endpoint will be before the API serves.
             port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
@@ -159,9 +189,7 @@ class Stack:
                 # free ports of their own and must not be handed this one.
                 self._api_socket = reserved_socket(self.settings.api_host)
                 self._api_port = int(self._api_socket.getsockname()[1])
-        if self.settings.database_url is None and any(
-            getattr(self.settings, f"{s}_database_url") is None for s in SERVICES
-        ):
+        if self._starts_postgres:
             self.postgres = LocalPostgres(data_dir / "postgres", ephemeral=not self.options.persistent)
             # Started from this (the main) thread on purpose: the servers are told to die with it.
             shared_url = self.postgres.start()
@@ -182,13 +210,13 @@ class Stack:
             data_dir.mkdir(parents=True, exist_ok=True)
             self.temporal.start()
         self.codec_cors_origins = self.settings.cors_origins() or self._dev_ui_origins()
-        await asyncio.to_thread(migrate.upgrade_all, self.database_urls)
+        await asyncio.to_thread(migrate.upgrade_all, self.database_urls, self.database_tls)
         if self.settings.otlp_endpoint:
             self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
         self.client = await bootstrap.connect_temporal(
             self.settings, self.temporal_address, self.tracer_provider, keys=self.payload_keys
         )
-        self.databases = Databases(self.database_urls)
+        self.databases = Databases(self.database_urls, tls=self.database_tls)
         wiring = bootstrap.bootstrap(
             self.settings,
             self.client,
@@ -199,6 +227,7 @@ class Stack:
             overrides=self.options.overrides,
             tracer=self.tracer_provider,
             codec_server=self._codec_server(self.client),
+            verifier=self.verifier,
         )
         self.workers = wiring.workers
         self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]

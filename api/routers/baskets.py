@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import computed_field
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api.access import Caller, acting_customer
 from api.deps import (
     ACCEPTS_IDEMPOTENCY_KEY,
     BasketsReadModel,
@@ -102,10 +103,12 @@ async def start_basket(
     client: TemporalClient,
     db: BasketsReadModel,
     entities: Entities,
+    principal: Caller,
     key: IdempotencyKey = None,
 ) -> IdResponse:
+    customer_id = acting_customer(principal, body.customer_id)
     basket_id = new_id("baskets", key)
-    rules.start_basket(basket_id, body.customer_id)
+    rules.start_basket(basket_id, customer_id)
     start = start_entity(
         BasketWorkflow.run,
         BasketWorkflowInput(
@@ -116,11 +119,11 @@ async def start_basket(
         id=basket_workflow_id(basket_id),
         task_queue=TASK_QUEUE,
         search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(BASKET_ID, basket_id), SearchAttributePair(CUSTOMER_ID, body.customer_id)]
+            [SearchAttributePair(BASKET_ID, basket_id), SearchAttributePair(CUSTOMER_ID, customer_id)]
         ),
-        static_summary=f"Basket of customer {body.customer_id[:8]}…",
+        static_summary=f"Basket of customer {customer_id[:8]}…",
     )
-    created = await create_entity(client, BasketWorkflow.start, StartBasket(customer_id=body.customer_id), start, key)
+    created = await create_entity(client, BasketWorkflow.start, StartBasket(customer_id=customer_id), start, key)
     if created is None:  # closed: fine if it was created, else the key's first use failed
         await _basket_row(db, basket_id)
     return IdResponse(id=basket_id)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api.access import Caller
 from api.deps import (
     ACCEPTS_IDEMPOTENCY_KEY,
     CustomersReadModel,
@@ -64,9 +65,15 @@ def _view(customer: Customer | CustomerRow) -> CustomerView:
 
 @router.post("", response_model=IdResponse)
 async def register_customer(
-    body: RegisterCustomerRequest, client: TemporalClient, entities: Entities, key: IdempotencyKey = None
+    body: RegisterCustomerRequest,
+    client: TemporalClient,
+    entities: Entities,
+    principal: Caller,
+    key: IdempotencyKey = None,
 ) -> IdResponse:
-    customer_id = new_id("customers", key)
+    """A customer token registers the customer its subject stands for (so it is linked to it); an operator
+    registers anyone, under a new ID."""
+    customer_id = new_id("customers", key) if principal.is_operator else principal.customer_id
     rules.register_customer(customer_id, body.name, body.sms_number)  # 400 before anything is started
     start = start_entity(
         CustomerWorkflow.run,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import Field
 
+from api.access import Caller, acting_bot
 from api.deps import ACCEPTS_IDEMPOTENCY_KEY, DepotReadModel, IdempotencyKey, TemporalClient, command, get_or_404
 from api.http import JsonRoute
 from api.schemas import (
@@ -110,15 +111,17 @@ async def _command(
 
 @router.put("/{list_id}/assign", response_model=ShoppingListResponse, dependencies=[ACCEPTS_IDEMPOTENCY_KEY])
 async def assign_bot(
-    list_id: ShoppingListIdPath, body: AssignRequest, client: TemporalClient, db: DepotReadModel
+    list_id: ShoppingListIdPath, body: AssignRequest, client: TemporalClient, db: DepotReadModel, principal: Caller
 ) -> ShoppingListResponse:
+    """A bot takes the list as itself (its token's subject is its bot ID); an operator names the bot."""
+    bot_id = acting_bot(principal, body.bot_id)
     return await _command(
         client,
         db,
         list_id,
         ShoppingListWorkflow.assign,
-        lambda shopping_list: rules.assign(shopping_list, body.bot_id),
-        AssignBot(bot_id=body.bot_id),
+        lambda shopping_list: rules.assign(shopping_list, bot_id),
+        AssignBot(bot_id=bot_id),
     )
 
 

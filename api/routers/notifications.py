@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
+from api.access import Caller, acting_customer
 from api.deps import NotificationsReadModel
 from api.http import JsonRoute
 from api.schemas import ERROR_RESPONSES, ApiModel, CustomerIdQuery
@@ -32,7 +33,9 @@ class NotificationsResponse(ApiModel):
 
 
 @router.get("", response_model=NotificationsResponse)
-async def get_notifications(db: NotificationsReadModel, customer_id: CustomerIdQuery = "") -> NotificationsResponse:
-    """Newest first."""
-    rows = await notifications_of(db, require_id(customer_id, "customer ID"))
+async def get_notifications(
+    db: NotificationsReadModel, principal: Caller, customer_id: CustomerIdQuery = ""
+) -> NotificationsResponse:
+    """Newest first. A customer's own (it may leave ``customerId`` out); an operator names the customer."""
+    rows = await notifications_of(db, require_id(acting_customer(principal, customer_id), "customer ID"))
     return NotificationsResponse(notifications=[NotificationView.model_validate(r) for r in rows])

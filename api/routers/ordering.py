@@ -16,6 +16,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.access import Caller, acting_customer
 from api.deps import (
     ACCEPTS_IDEMPOTENCY_KEY,
     IdempotencyKey,
@@ -93,18 +94,21 @@ def _view(order: Order | OrderRow) -> OrderResponse:
 
 
 @router.post("", response_model=IdResponse)
-async def create_order(body: CreateOrderRequest, client: TemporalClient, key: IdempotencyKey = None) -> IdResponse:
+async def create_order(
+    body: CreateOrderRequest, client: TemporalClient, principal: Caller, key: IdempotencyKey = None
+) -> IdResponse:
     """An order without a basket: the saga prices the items from the mall's catalogue."""
+    customer_id = acting_customer(principal, body.customer_id)
     for item in body.items:
-        rules.validate_request(body.customer_id, body.payment_id, {item.product_id: item.quantity})
+        rules.validate_request(customer_id, body.payment_id, {item.product_id: item.quantity})
     quantities: dict[str, int] = {}
     for item in body.items:  # the same product twice is one line
         quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
-    rules.validate_request(body.customer_id, body.payment_id, quantities)
+    rules.validate_request(customer_id, body.payment_id, quantities)
     order_id = new_id("ordering", key)
     order_input = OrderWorkflowInput(
         order_id=order_id,
-        customer_id=body.customer_id,
+        customer_id=customer_id,
         payment_id=body.payment_id,
         requested=[RequestedItem(product_id=p, quantity=q) for p, q in quantities.items()],
     )

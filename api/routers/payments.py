@@ -7,6 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api.access import Caller, acting_customer
 from api.deps import (
     ACCEPTS_IDEMPOTENCY_KEY,
     Entities,
@@ -84,19 +85,21 @@ async def authorize_payment(
     client: TemporalClient,
     db: PaymentsReadModel,
     entities: Entities,
+    principal: Caller,
     key: IdempotencyKey = None,
 ) -> IdResponse:
+    customer_id = acting_customer(principal, body.customer_id)
     payment_id = new_id("payments", key)
-    rules.authorize_payment(payment_id, body.customer_id, body.amount)
+    rules.authorize_payment(payment_id, customer_id, body.amount)
     start = start_entity(
         PaymentWorkflow.run,
         PaymentWorkflowInput(payment_id=payment_id, ttl_seconds=entities.payment_ttl_seconds),
         id=payment_workflow_id(payment_id),
         task_queue=TASK_QUEUE,
-        search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, body.customer_id)]),
+        search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, customer_id)]),
         static_summary=f"Payment {payment_id[:8]}… · {body.amount}",
     )
-    cmd = AuthorizePayment(customer_id=body.customer_id, amount=body.amount)
+    cmd = AuthorizePayment(customer_id=customer_id, amount=body.amount)
     if await create_entity(client, PaymentWorkflow.authorize, cmd, start, key) is None:
         await get_payment(payment_id, db)  # closed: fine if it was created, else the key's first use failed
     return IdResponse(id=payment_id)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import Field, PlainSerializer, computed_field
 
+from api.access import Caller, acting_customer
 from api.deps import SearchReadModel, get_or_404
 from api.http import JsonRoute
 from api.schemas import (
@@ -92,12 +93,14 @@ class SearchOrderResponse(ApiModel):
 
 
 @router.post("", response_model=SearchResponse)
-async def search_orders(body: SearchRequest, db: SearchReadModel) -> SearchResponse:
-    """Newest first; ``next`` from one answer fetches the following page (null on the last one)."""
+async def search_orders(body: SearchRequest, db: SearchReadModel, principal: Caller) -> SearchResponse:
+    """Newest first; ``next`` from one answer fetches the following page (null on the last one). A customer
+    searches only its own orders; an operator, across customers."""
     f = body.filters
+    customer_id = f.customer_id if principal.is_operator else acting_customer(principal, f.customer_id or "")
     filters = validate_filters(
         OrderFilters(
-            customer_id=f.customer_id,
+            customer_id=customer_id,
             after=f.after,
             before=f.before,
             store_ids=tuple(f.store_ids),

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api.access import Caller
 from api.deps import (
     ACCEPTS_IDEMPOTENCY_KEY,
     Entities,
@@ -123,10 +124,12 @@ def _product_view(product: Product | ProductRow) -> ProductView:
 
 @router.post("", response_model=IdResponse)
 async def create_store(
-    body: CreateStoreRequest, client: TemporalClient, entities: Entities, key: IdempotencyKey = None
+    body: CreateStoreRequest, client: TemporalClient, entities: Entities, principal: Caller, key: IdempotencyKey = None
 ) -> IdResponse:
+    """The store is its creator's: the subject of its token owns it (api.access)."""
     store_id = new_id("stores", key)
-    rules.create_store(store_id, body.name, body.location)  # 400 before anything is started
+    owner = principal.subject
+    rules.create_store(store_id, body.name, body.location, owner)  # 400 before anything is started
     start = start_entity(
         StoreWorkflow.run,
         StoreWorkflowInput(store_id=store_id, continue_as_new_after=entities.continue_as_new_after),
@@ -134,7 +137,9 @@ async def create_store(
         task_queue=TASK_QUEUE,
         static_summary=summary(f"Store {body.name.strip()} · {body.location.strip()}"),
     )
-    await create_entity(client, StoreWorkflow.create, CreateStore(name=body.name, location=body.location), start, key)
+    await create_entity(
+        client, StoreWorkflow.create, CreateStore(name=body.name, location=body.location, owner=owner), start, key
+    )
     return IdResponse(id=store_id)
 
 

@@ -18,6 +18,8 @@ class Store(BaseModel):
     name: str
     location: str
     participating: bool = False
+    # The subject of the store owner's token (api.access): only it, and operators, act on the store.
+    owner: str = ""
 
 
 class Product(BaseModel):
@@ -32,9 +34,10 @@ class Product(BaseModel):
     removed: bool = False
 
 
-def create_store(store_id: str, name: str, location: str) -> Store:
+def create_store(store_id: str, name: str, location: str, owner: str = "") -> Store:
     return Store(
         id=store_id,
+        owner=owner,
         name=require_text(name, "store name"),
         location=require_text(location, "store location", MAX_LOCATION),
     )

@@ -23,8 +23,21 @@ class ApiError(Exception):
 
 
 class MallbotsClient:
-    def __init__(self, base_url: str, *, timeout: float = 30.0, http: httpx.AsyncClient | None = None) -> None:
-        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+    """``token``: the bearer token every request carries (``mallbots token``, ``Stack.token``); None = none
+    (authentication off, or to see a 401)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout, headers=headers)
+        if http is not None and headers:
+            self._http.headers.update(headers)
 
     async def __aenter__(self) -> MallbotsClient:
         return self

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
+
+from api.auth import Role
+from mallbots.identity import LocalIssuer
 
 DEMO_STORES = [
     (
@@ -24,37 +29,61 @@ DEMO_STORES = [
         [("Apples (1 kg)", "GR-APL", "3.20"), ("Sourdough Loaf", "GR-SDL", "5.75")],
     ),
 ]
-DEMO_CUSTOMERS = [("Ada Lovelace", "+44 20 7946 0001"), ("Grace Hopper", "+1 202 555 0101")]
+DEMO_CUSTOMERS = [("ada", "Ada Lovelace", "+44 20 7946 0001"), ("grace", "Grace Hopper", "+1 202 555 0101")]
+DEMO_OWNER = "demo-store-owner"  # the subject of the token that owns the demo stores
+DEMO_BOT = "bot-1"
+DEMO_OPERATOR = "demo-operator"
 
 
-async def seed_demo_mall(api_url: str) -> str:
-    """Idempotent: every POST carries an Idempotency-Key, so seeding twice creates nothing new."""
+@dataclass(frozen=True)
+class Seeded:
+    summary: str
+    tokens: dict[str, str]  # who → a bearer token (empty when authentication is off)
+
+
+async def seed_demo_mall(api_url: str, issuer: LocalIssuer | None) -> Seeded:
+    """Idempotent: every POST carries an Idempotency-Key, so seeding twice creates nothing new. The stores are
+    the demo store owner's; each customer registers itself with its own token (``issuer``: the stack's local
+    token issuer; None = authentication off, and no tokens)."""
+
+    def token(subject: str, role: Role) -> str:
+        return issuer.mint(subject, [role]) if issuer is not None else ""
+
+    tokens = {"operator": token(DEMO_OPERATOR, Role.OPERATOR), "store owner": token(DEMO_OWNER, Role.STORE_OWNER)}
+    tokens |= {f"customer {name}": token(subject, Role.CUSTOMER) for subject, name, _ in DEMO_CUSTOMERS}
+    tokens["bot"] = token(DEMO_BOT, Role.BOT)
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        owner = _bearer(tokens["store owner"])
         products = 0
         for name, location, items in DEMO_STORES:
             response = await http.post(
                 "/api/stores",
                 json={"name": name, "location": location},
-                headers={"Idempotency-Key": f"seed:{name}"},
+                headers={"Idempotency-Key": f"seed:{name}", **owner},
             )
             response.raise_for_status()
             store_id = response.json()["id"]
-            current = (await http.get(f"/api/stores/{store_id}")).json()["store"]
+            current = (await http.get(f"/api/stores/{store_id}", headers=owner)).json()["store"]
             if not current["participating"]:
-                (await http.put(f"/api/stores/{store_id}/participating")).raise_for_status()
+                (await http.put(f"/api/stores/{store_id}/participating", headers=owner)).raise_for_status()
             for product, sku, price in items:
                 response = await http.post(
                     f"/api/stores/{store_id}/products",
                     json={"name": product, "description": "", "sku": sku, "price": float(price)},
-                    headers={"Idempotency-Key": f"seed:{sku}"},
+                    headers={"Idempotency-Key": f"seed:{sku}", **owner},
                 )
                 response.raise_for_status()
                 products += 1
-        for customer, sms in DEMO_CUSTOMERS:
+        for _, customer, sms in DEMO_CUSTOMERS:
             response = await http.post(
                 "/api/customers",
                 json={"name": customer, "smsNumber": sms},
-                headers={"Idempotency-Key": f"seed:{customer}"},
+                headers={"Idempotency-Key": f"seed:{customer}", **_bearer(tokens[f"customer {customer}"])},
             )
             response.raise_for_status()
-    return f"{len(DEMO_STORES)} stores, {products} products, {len(DEMO_CUSTOMERS)} customers"
+    summary = f"{len(DEMO_STORES)} stores, {products} products, {len(DEMO_CUSTOMERS)} customers"
+    return Seeded(summary, {who: t for who, t in tokens.items() if t})
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}

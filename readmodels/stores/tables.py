@@ -22,6 +22,7 @@ class StoreRow(SQLModel, table=True):
     name: str
     location: str
     participating: bool = Field(index=True)
+    owner: str = Field(default="", index=True)
     version: int
 
 

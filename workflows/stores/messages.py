@@ -48,6 +48,7 @@ class ProductWorkflowInput(BaseModel):
 class CreateStore(BaseModel):
     name: str
     location: str
+    owner: str = ""  # absent from histories written before stores had owners
 
 
 class RebrandStore(BaseModel):

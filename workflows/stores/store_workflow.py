@@ -29,7 +29,7 @@ class StoreWorkflow:
     def _create(self, cmd: CreateStore) -> Store:
         if self._entity.state is not None:
             return self._entity.state  # a repeated create is answered, not applied twice
-        return rules.create_store(self._id, cmd.name, cmd.location)
+        return rules.create_store(self._id, cmd.name, cmd.location, cmd.owner)
 
     @workflow.update
     async def create(self, cmd: CreateStore) -> Store:
