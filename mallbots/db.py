@@ -8,16 +8,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from mallbots.transport import DatabaseTls
 from readmodels.shared.db import SessionFactory
 
 
 class Databases:
-    def __init__(self, urls: dict[str, str], pool_size: int = 10) -> None:
+    """``tls`` (``mallbots.transport.database_tls``) goes into every engine's URL, where the URL says nothing else."""
+
+    def __init__(self, urls: dict[str, str], pool_size: int = 10, *, tls: DatabaseTls | None = None) -> None:
         self._urls = urls
         self._engines: dict[str, AsyncEngine] = {}
         for url in set(urls.values()):
             self._engines[url] = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+                tls.apply(url) if tls is not None else url,
+                pool_size=pool_size,
+                max_overflow=pool_size * 2,
+                pool_pre_ping=True,
             )
         self._sessions = {
             service: async_sessionmaker(self._engines[url], class_=AsyncSession, expire_on_commit=False)

@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
+from mallbots.transport import DatabaseTls
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 
@@ -28,7 +30,9 @@ def metadata_for(service: str) -> MetaData:
     return metadata
 
 
-def _config(service: str, url: str) -> Config:
+def _config(service: str, url: str, tls: DatabaseTls | None = None) -> Config:
+    if tls is not None:
+        url = tls.apply(url)  # the same TLS as the services' own engines (mallbots.db)
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     cfg.set_main_option("path_separator", "os")
@@ -44,18 +48,18 @@ def migrated_services() -> list[str]:
     return [s for s in SERVICES if versions_dir(s).is_dir()]
 
 
-def upgrade(service: str, url: str) -> None:
-    command.upgrade(_config(service, url), "head")
+def upgrade(service: str, url: str, tls: DatabaseTls | None = None) -> None:
+    command.upgrade(_config(service, url, tls), "head")
 
 
-def upgrade_all(urls: dict[str, str]) -> None:
+def upgrade_all(urls: dict[str, str], tls: DatabaseTls | None = None) -> None:
     for service in migrated_services():
-        upgrade(service, urls[service])
+        upgrade(service, urls[service], tls)
 
 
-def check(service: str, url: str) -> None:
+def check(service: str, url: str, tls: DatabaseTls | None = None) -> None:
     """Raises if the tables in code and the migrations disagree (a migration is missing)."""
-    command.check(_config(service, url))
+    command.check(_config(service, url, tls))
 
 
 def new_revision(service: str, url: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,36 @@ class Settings(BaseSettings):
     codec_cors_origins: str | None = Field(
         default=None, description="comma-separated browser origins allowed to call the codec endpoint"
     )
+    # Transport security (mallbots.transport): TLS to a Temporal cluster and to Postgres. Files are read at start;
+    # one that cannot be read stops the process naming its setting.
+    temporal_tls: bool = Field(
+        default=False, description="TLS to Temporal (system roots); implied by any temporal_tls_* file or an API key"
+    )
+    temporal_tls_server_ca_file: Path | None = Field(
+        default=None, description="PEM CA the Temporal server's certificate must chain to; unset = the system roots"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="name the server certificate is checked against (and SNI), if not the address's"
+    )
+    temporal_tls_client_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate for mTLS; needs temporal_tls_client_key_file"
+    )
+    temporal_tls_client_key_file: Path | None = Field(
+        default=None, description="PEM private key of the mTLS client certificate (unencrypted)"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="Temporal Cloud API key, sent as a bearer token; turns TLS on"
+    )
+    database_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
+        default=None,
+        description="libpq sslmode of every database connection (an sslmode in a URL wins); "
+        "unset = libpq's prefer, or verify-full when database_sslrootcert is set",
+    )
+    database_sslrootcert: Path | None = Field(
+        default=None, description="PEM CA the Postgres server's certificate must chain to ('system' = system roots)"
+    )
+    database_sslcert: Path | None = Field(default=None, description="PEM client certificate for Postgres")
+    database_sslkey: Path | None = Field(default=None, description="its private key (mode 0600, or 0640 owned by root)")
     # Authentication (api.auth, api.access): a bearer JWT on every route but health, readiness and the OpenAPI.
     auth: bool = Field(
         default=True, description="require a bearer JWT; off (false) only on purpose (the book's clients): a WARNING"
