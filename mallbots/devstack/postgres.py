@@ -84,6 +84,10 @@ class LocalPostgres:
     data_dir: Path
     ephemeral: bool = False
     port: int = 0
+    # (certificate, private key) PEM files: the server speaks TLS and takes TCP connections over TLS only.
+    ssl_files: tuple[Path, Path] | None = None
+    # Another installation's binaries (e.g. Debian's /usr/lib/postgresql/<version>/bin); None = the wheel's.
+    bin_dir: Path | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _log_offset: int = field(default=0, repr=False)
 
@@ -96,7 +100,7 @@ class LocalPostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        bins = _bin_dir()
+        bins = self.bin_dir or _bin_dir()
         env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
         user = group = None
         if os.geteuid() == 0:
@@ -115,7 +119,7 @@ class LocalPostgres:
 
     def start(self) -> str:
         """Start the server on a free port and create the ``mallbots`` database; returns its URL."""
-        bins = _bin_dir()
+        bins = self.bin_dir or _bin_dir()
         self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
@@ -149,6 +153,8 @@ class LocalPostgres:
         options = ["-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.data_dir)]
         if self.ephemeral:
             options += EPHEMERAL_OPTIONS.split()
+        if self.ssl_files is not None:
+            options += self._ssl_options(*self.ssl_files)
         # The postmaster runs as our child (not daemonized by pg_ctl) so that it dies with us.
         user, group = _ensure_system_user() if os.geteuid() == 0 else (None, None)
         log = (self.data_dir / "server.log").open("ab")
@@ -168,6 +174,21 @@ class LocalPostgres:
         log.close()
         register_child(self._process, "Postgres")
         self._wait_until_ready()
+
+    def _ssl_options(self, cert_file: Path, key_file: Path) -> list[str]:
+        """TLS with copies of the files that the server's user owns (it refuses a key anyone else can read), and
+        an hba file of its own, ``hostssl`` only: the folder's pg_hba.conf stays as initdb wrote it, so a later
+        start without TLS is the ordinary server again."""
+        cert, key, hba = (self.data_dir / name for name in ("server.crt", "server.key", "pg_hba_ssl.conf"))
+        shutil.copyfile(cert_file, cert)
+        shutil.copyfile(key_file, key)
+        hba.write_text("local all all trust\nhostssl all all 127.0.0.1/32 trust\n")
+        key.chmod(0o600)
+        if os.geteuid() == 0:
+            uid, gid = _ensure_system_user()
+            for path in (cert, key, hba):
+                os.chown(path, uid, gid)
+        return ["-c", "ssl=on", "-c", f"ssl_cert_file={cert}", "-c", f"ssl_key_file={key}", "-c", f"hba_file={hba}"]
 
     def _wait_until_ready(self, timeout: float = 60.0) -> None:
         conninfo = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres connect_timeout=2"
