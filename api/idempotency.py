@@ -46,6 +46,12 @@ WITHOUT_EFFECTS = {"search", "notifications"}  # their POSTs and GETs only read
 current_key: ContextVar[str | None] = ContextVar("idempotency_key", default=None)
 
 
+def scoped_key(subject: str, key: str) -> str:
+    """The key as stored and used: the caller's own (a subject has no spaces, so the two never blur). The
+    anonymous caller of authentication-off has no subject: its keys are the keys, as in the book."""
+    return f"{subject} {key}" if subject else key
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """The request a key stands for. A JSON body counts by its meaning (key order and spacing do not)."""
     try:
@@ -108,7 +114,7 @@ class Idempotency:
         except InvalidArgument as err:
             await _respond(send, 400, _error(400, err.message))
             return
-        scoped = f"{principal.subject} {key}" if principal.subject else key  # subjects have no spaces
+        scoped = scoped_key(principal.subject, key)
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         request_print = fingerprint(method, path, body)

@@ -18,6 +18,7 @@ from mallbots.settings import SERVICES, Settings
 
 if TYPE_CHECKING:
     from mallbots.stack import Stack
+    from mallbots.tools.client import TokenMint
 
 app = typer.Typer(help="MallBots on Temporal", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -260,9 +261,13 @@ def bench(
 
     async def run() -> list[Result]:
         with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
-            async with Stack(ephemeral_options(Path(tmp))) as stack, MallbotsClient(stack.api_url) as mall:
-                await bench_orders(mall, min(orders, 10), concurrency)  # warm-up: caches, pools, JIT-less paths
-                results = [await bench_orders(mall, orders, concurrency)]
+            async with (
+                Stack(ephemeral_options(Path(tmp))) as stack,
+                MallbotsClient(stack.api_url, token=stack.token()) as mall,
+            ):
+                mint = stack.token if stack.issuer is not None else None
+                await bench_orders(mall, min(orders, 10), concurrency, mint)  # warm-up: caches, pools, JIT-less paths
+                results = [await bench_orders(mall, orders, concurrency, mint)]
                 if floor:
                     assert stack.client is not None
                     results.append(await bench_floor(stack.client, orders, concurrency))
@@ -316,14 +321,32 @@ def busywork(
     async def run() -> Tally:
         with Live(render(Tally()), console=console, refresh_per_second=4) as live:
             if api_url:
-                return await run_busywork(api_url, clients, duration, lambda t: live.update(render(t)), seed)
+                mint = _dev_stack_mint()
+                return await run_busywork(api_url, clients, duration, lambda t: live.update(render(t)), seed, mint)
             with tempfile.TemporaryDirectory(prefix="mallbots-busywork-") as tmp:
                 async with Stack(ephemeral_options(Path(tmp))) as stack:
-                    return await run_busywork(stack.api_url, clients, duration, lambda t: live.update(render(t)), seed)
+                    mint = stack.token if stack.issuer is not None else None
+                    on_progress = lambda t: live.update(render(t))  # noqa: E731
+                    return await run_busywork(stack.api_url, clients, duration, on_progress, seed, mint)
 
     tally = asyncio.run(run())
     console.print(f"{tally.total} actions, {sum(tally.refused.values())} refused, {sum(tally.failed.values())} failed")
     raise typer.Exit(1 if tally.failed else 0)
+
+
+def _dev_stack_mint() -> TokenMint | None:
+    """Tokens for a running API of the dev stack (``mallbots up`` here, same data dir), signed with its key;
+    None when authentication is off. An API that trusts an OIDC issuer takes no token made here."""
+    from mallbots.identity import DEV_SIGNING_KEY_FILE, local_issuer
+
+    settings = Settings()
+    if not settings.auth:
+        return None
+    if settings.auth_issuer is not None:
+        raise typer.BadParameter("the API trusts an OIDC issuer: the simulator cannot make tokens for it")
+    issuer = local_issuer(settings, dev_key=settings.data_dir / DEV_SIGNING_KEY_FILE)
+    assert issuer is not None
+    return lambda role, subject: issuer.mint(subject, [role])
 
 
 @app.command("stuck-sagas")

@@ -159,7 +159,7 @@ class Stack:
         OIDC issuer (its tokens come from there) or authentication is off."""
         if self.issuer is None:
             raise RuntimeError("this stack has no local token issuer (an OIDC issuer is configured, or auth is off)")
-        return self.issuer.mint(subject or f"{role}-1", [role])
+        return self.issuer.mint(subject or default_subject(role), [role])
 
     def _browser_host(self) -> str:
         host = self.settings.api_host
@@ -422,6 +422,11 @@ def _flush_traces(provider: TracerProvider) -> Callable[[], str | None]:
 def _preferred_port(port: int, persistent: bool) -> int:
     """The configured port when it is free (stable URLs for people); otherwise 0, meaning any free port."""
     return port if persistent and port_is_free(port) else 0
+
+
+def default_subject(role: Role) -> str:
+    """Whom ``Stack.token`` stands for when no subject is given ("operator-1")."""
+    return f"{role}-1"
 
 
 def ephemeral_options(data_dir: Path, **kwargs: object) -> StackOptions:

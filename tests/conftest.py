@@ -30,7 +30,9 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+    """Raw HTTP to the stack's API as an operator (who may call every route)."""
+    headers = {"Authorization": f"Bearer {stack.token()}"}
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30, headers=headers) as client:
         yield client
 
 

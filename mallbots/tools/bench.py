@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.auth import Role
 from mallbots.tools.bench_floor import FLOOR_QUEUE, FloorWorkflow, bench_noop
-from mallbots.tools.client import MallbotsClient
+from mallbots.tools.client import MallbotsClient, TokenMint
 
 # The saga's critical path: OrderCreated published, 4 steps (each commanding another entity), OrderApproved.
 SAGA_ACTIVITIES = 6
@@ -69,11 +70,14 @@ async def _run_bounded(
     return time.perf_counter() - started, latencies
 
 
-async def bench_orders(mall: MallbotsClient, orders: int, concurrency: int) -> Result:
+async def bench_orders(mall: MallbotsClient, orders: int, concurrency: int, mint: TokenMint | None) -> Result:
+    """``mint``: tokens of the stack's issuer (a store owner sets up, a customer buys); None = auth off."""
     tag = uuid.uuid4().hex[:6]
-    store_id = await mall.create_store(f"Bench store {tag}", "Bench wing")
-    await mall.enable_participation(store_id)
-    product_id = await mall.add_product(store_id, f"Bench widget {tag}", "9.99", sku=f"BENCH-{tag}")
+    owner = mall.acting_as(mint(Role.STORE_OWNER, f"bench-owner-{tag}") if mint else None)
+    store_id = await owner.create_store(f"Bench store {tag}", "Bench wing")
+    await owner.enable_participation(store_id)
+    product_id = await owner.add_product(store_id, f"Bench widget {tag}", "9.99", sku=f"BENCH-{tag}")
+    mall = mall.acting_as(mint(Role.CUSTOMER, f"bench-customer-{tag}") if mint else None)
     customer_id = await mall.register_customer(f"Bench customer {tag}", "+1 555 0199")
 
     async def prepare(_: int) -> tuple[str, str]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, cast
 
 import httpx
 
+from api.auth import Role
+
 Json = dict[str, Any]
+# (role, subject) → a bearer token of the API's issuer: how the tools act as many users (``Stack.token``).
+TokenMint = Callable[[Role, str], str]
 
 
 class ApiError(Exception):
@@ -34,10 +38,16 @@ class MallbotsClient:
         timeout: float = 30.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
-        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout, headers=headers)
-        if http is not None and headers:
-            self._http.headers.update(headers)
+        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._owns_http = http is None
+        self._auth = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def acting_as(self, token: str | None) -> MallbotsClient:
+        """The same API, connection pool and all, under another token (another customer, the bot…); closing
+        it closes nothing. None = this client itself (authentication off: there is no one to act as)."""
+        if token is None:
+            return self
+        return MallbotsClient(str(self._http.base_url), token=token, http=self._http)
 
     async def __aenter__(self) -> MallbotsClient:
         return self
@@ -48,7 +58,8 @@ class MallbotsClient:
         await self.close()
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def request(
         self,
@@ -59,7 +70,7 @@ class MallbotsClient:
         key: str | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Json:
-        headers = {"Idempotency-Key": key} if key else None
+        headers = {**self._auth, **({"Idempotency-Key": key} if key else {})}
         response = await self._http.request(method, path, json=body, headers=headers, params=params)
         if response.status_code >= 400:
             try:

@@ -32,7 +32,7 @@ from tests.e2e.steps.world import World
 
 @pytest.fixture(scope="session")
 async def mall(stack: Stack) -> AsyncIterator[Mall]:
-    async with Mall.connect(stack.api_url, asyncio.get_running_loop()) as session_mall:
+    async with Mall.connect(stack.api_url, asyncio.get_running_loop(), stack.token()) as session_mall:
         yield session_mall
 
 

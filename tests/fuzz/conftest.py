@@ -237,7 +237,7 @@ def fuzzer(session_loop: asyncio.AbstractEventLoop) -> Iterator[Fuzzer]:
 async def real_ids(stack: Stack) -> dict[str, list[str]]:
     """Real entities in each state a command can meet: an open basket, an approved order whose shopping list
     waits for a bot, and a ready order whose invoice waits to be paid."""
-    async with MallbotsClient(stack.api_url) as api:
+    async with MallbotsClient(stack.api_url, token=stack.token()) as api:
         store = await api.create_store("Fuzz Mart", "Level 1")
         await api.enable_participation(store)
         product = await api.add_product(store, "Widget", "9.99", sku="W-1")

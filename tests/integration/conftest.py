@@ -34,7 +34,7 @@ async def row_when(
 
 @pytest.fixture
 async def mall(stack: Stack) -> AsyncIterator[MallbotsClient]:
-    async with MallbotsClient(stack.api_url) as client:
+    async with MallbotsClient(stack.api_url, token=stack.token()) as client:
         yield client
 
 

@@ -23,8 +23,10 @@ from readmodels.shared.db import SessionFactory
 async def app_client(stack: Stack) -> AsyncIterator[tuple[httpx.AsyncClient, dict[object, object]]]:
     """The stack's own wiring, served in-process, with its overrides table handed to the test."""
     assert stack.client is not None and stack.databases is not None
-    app = bootstrap.build_app(stack.settings, stack.client, stack.databases, ["stores"])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mall") as http:
+    app = bootstrap.build_app(stack.settings, stack.client, stack.databases, ["stores"], verifier=stack.verifier)
+    headers = {"Authorization": f"Bearer {stack.token()}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mall", headers=headers) as http:
         yield http, app.dependency_overrides  # type: ignore[misc]
 
 
@@ -37,7 +39,7 @@ async def test_a_router_reads_the_read_model_its_dependency_gives(
     stack: Stack, app_client: tuple[httpx.AsyncClient, dict[object, object]]
 ) -> None:
     http, overrides = app_client
-    async with MallbotsClient(stack.api_url) as mall:
+    async with MallbotsClient(stack.api_url, token=stack.token()) as mall:
         store_id = await mall.create_store("Dependency Depot", "Aisle 9")
 
     found = await http.get(f"/api/stores/{store_id}")

@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import SQLModel
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import new_id
 from mallbots.stack import Stack
 from readmodels.customers.tables import CustomerRow
 from readmodels.notifications.tables import NotificationCustomerCache
 from readmodels.search.tables import SearchCustomerCache
+from tests.ids import created_id
 from workflows.customers.messages import customer_workflow_id
 
 pytestmark = pytest.mark.integration
@@ -187,7 +187,7 @@ async def test_a_customer_with_invalid_input_is_refused_with_400_and_nothing_is_
     response = await api.post("/api/customers", json=body, headers={"Idempotency-Key": key})
 
     assert_error(response, 400, phrase)
-    would_be_id = new_id("customers", key)
+    would_be_id = created_id("customers", key)
     assert (await api.get(f"/api/customers/{would_be_id}")).status_code == 404
     assert not await workflow_exists(stack, customer_workflow_id(would_be_id))
     assert await read_models(stack, would_be_id) == dict.fromkeys(CUSTOMER_READ_MODELS)
@@ -271,7 +271,7 @@ async def test_the_same_idempotency_key_registers_one_customer_and_returns_the_s
     assert first.status_code == second.status_code == 200, [first.text, second.text]
     assert first.json() == second.json()
     customer_id = first.json()["id"]
-    assert customer_id == new_id("customers", key)
+    assert customer_id == created_id("customers", key)
     assert versions(await read_models(stack, customer_id)) == dict.fromkeys(CUSTOMER_READ_MODELS, 1)
 
 
@@ -330,4 +330,4 @@ async def test_an_idempotency_key_longer_than_200_characters_is_refused_with_400
     )
 
     assert_error(response, 400, "200")
-    assert not await workflow_exists(stack, customer_workflow_id(new_id("customers", key)))
+    assert not await workflow_exists(stack, customer_workflow_id(created_id("customers", key)))

@@ -46,7 +46,8 @@ async def _outage_while_ordering(stack: Stack, postgres: LocalPostgres, mall: Ma
     assert unfinished, "every saga had finished before the outage: nothing was interrupted"
     print(f"stopped Postgres with {len(unfinished)} of {ORDERS} sagas unfinished")
 
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as http:
+    headers = {"Authorization": f"Bearer {stack.token()}"}
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10, headers=headers) as http:
         read = await http.get(f"/api/ordering/{baskets[0]}")
         assert read.status_code == 503, read.text
         assert read.json() == error_body(503, "the database is unavailable; try again shortly")
@@ -69,7 +70,10 @@ async def _outage_while_ordering(stack: Stack, postgres: LocalPostgres, mall: Ma
 
 
 async def test_a_database_outage_mid_saga_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
-    async with Stack(ephemeral_options(tmp_path / "stack")) as stack, MallbotsClient(stack.api_url) as mall:
+    async with (
+        Stack(ephemeral_options(tmp_path / "stack")) as stack,
+        MallbotsClient(stack.api_url, token=stack.token()) as mall,
+    ):
         assert stack.postgres is not None
         try:
             await _outage_while_ordering(stack, stack.postgres, mall)

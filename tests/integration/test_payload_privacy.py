@@ -121,7 +121,7 @@ async def journey(stack: Stack) -> Journey:
     name = f"Ada Privacy{tag}"
     first_sms, second_sms = f"+44 20 {number:08d}", f"+1 555 {(number + 1) % 10**8:08d}"
     started = time.perf_counter()
-    async with MallbotsClient(stack.api_url) as mall:
+    async with MallbotsClient(stack.api_url, token=stack.token()) as mall:
         shop = await open_shop(mall)
         customer_id = await mall.register_customer(name, first_sms)
         await mall.change_sms(customer_id, second_sms)

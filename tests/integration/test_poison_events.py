@@ -131,7 +131,7 @@ async def poisonable(postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture
 async def mall(poisonable: Poisonable) -> AsyncIterator[MallbotsClient]:
     poisonable.search.mode = poisonable.stores.mode = "healthy"
-    async with MallbotsClient(poisonable.stack.api_url) as client:
+    async with MallbotsClient(poisonable.stack.api_url, token=poisonable.stack.token()) as client:
         yield client
     poisonable.search.mode = poisonable.stores.mode = "healthy"
 

@@ -514,8 +514,10 @@ async def test_a_payments_expiry_against_its_reservation_has_one_winner(tmp_path
     ttl = PAYMENT_TTL.total_seconds()
     async with (
         Stack(options) as stack,
-        httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api,
-        MallbotsClient(stack.api_url) as mall,
+        httpx.AsyncClient(
+            base_url=stack.api_url, timeout=30, headers={"Authorization": f"Bearer {stack.token()}"}
+        ) as api,
+        MallbotsClient(stack.api_url, token=stack.token()) as mall,
     ):
         probe = Probe(stack, api, mall, await open_shop(mall))
         center, step = ttl / 2, 0.1

@@ -48,7 +48,12 @@ async def test_a_command_past_its_deadline_is_a_503_and_still_takes_effect(tmp_p
             activities=activity_methods([HeldBaskets(stack.databases.sessions("baskets"))]),
         )
         app = create_app(
-            ApiContext(client=stack.client, sessions=stack.databases.sessions, request_timeout_seconds=TIMEOUT)
+            ApiContext(
+                client=stack.client,
+                sessions=stack.databases.sessions,
+                verifier=None,  # about deadlines only: authentication off
+                request_timeout_seconds=TIMEOUT,
+            )
         )
         transport = httpx.ASGITransport(app=app)
         async with held, httpx.AsyncClient(transport=transport, base_url="http://mall") as api:

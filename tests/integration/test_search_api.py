@@ -187,7 +187,7 @@ async def _open_store(mall: MallbotsClient, name: str) -> str:
 
 @pytest.fixture(scope="module")
 async def client(stack: Stack) -> AsyncIterator[MallbotsClient]:
-    async with MallbotsClient(stack.api_url, timeout=60) as mall:
+    async with MallbotsClient(stack.api_url, timeout=60, token=stack.token()) as mall:
         yield mall
 
 

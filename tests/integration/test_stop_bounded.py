@@ -103,7 +103,7 @@ async def test_a_stop_abandons_an_activity_ignoring_its_cancellation_and_a_local
     await stack.start()
     stopped = False
     try:
-        async with MallbotsClient(stack.api_url) as mall:
+        async with MallbotsClient(stack.api_url, token=stack.token()) as mall:
             command = asyncio.ensure_future(mall.create_store("Jammed", "Level 0"))
             try:
                 await asyncio.wait_for(stuck_search.entered.wait(), BOUND)

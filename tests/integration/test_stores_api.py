@@ -12,13 +12,13 @@ import pytest
 from sqlmodel import SQLModel
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import new_id
 from api.schemas import error_body
 from mallbots.stack import Stack
 from readmodels.baskets.tables import BasketProductCache, BasketStoreCache
 from readmodels.depot.tables import DepotProductCache, DepotStoreCache
 from readmodels.search.tables import SearchProductCache, SearchStoreCache
 from readmodels.stores.tables import ProductRow, StoreRow
+from tests.ids import created_id
 from workflows.stores.messages import product_workflow_id, store_workflow_id
 
 pytestmark = pytest.mark.integration
@@ -116,7 +116,15 @@ async def test_a_created_store_reaches_every_subscriber_read_model(stack: Stack,
     rows = await read_models(stack, STORE_READ_MODELS, store_id)
 
     assert rows == {
-        "stores": {"id": store_id, "name": name, "location": "West Wing", "participating": False, "version": 1},
+        # Its owner is the subject of the token that created it (here the operator of ``stack.token()``).
+        "stores": {
+            "id": store_id,
+            "name": name,
+            "location": "West Wing",
+            "participating": False,
+            "owner": "operator-1",
+            "version": 1,
+        },
         "baskets": {"id": store_id, "name": name, "participating": False, "version": 1},
         "depot": {"id": store_id, "name": name, "location": "West Wing", "participating": False, "version": 1},
         "search": {"id": store_id, "name": name, "version": 1},
@@ -206,7 +214,7 @@ async def test_a_store_with_invalid_input_is_refused_with_400_and_nothing_is_cre
     response = await api.post("/api/stores", json=body, headers={"Idempotency-Key": key})
 
     assert_error(response, 400, phrase)
-    would_be_id = new_id("stores", key)
+    would_be_id = created_id("stores", key)
     assert (await api.get(f"/api/stores/{would_be_id}")).status_code == 404
     assert not await workflow_exists(stack, store_workflow_id(would_be_id))
     assert await read_models(stack, STORE_READ_MODELS, would_be_id) == dict.fromkeys(STORE_READ_MODELS)
@@ -529,7 +537,7 @@ async def test_a_product_with_invalid_input_is_refused_with_400_and_nothing_is_c
     response = await api.post(f"/api/stores/{store_id}/products", json=body, headers={"Idempotency-Key": key})
 
     assert_error(response, status, phrase)
-    would_be_id = new_id(f"products:{store_id}", key)
+    would_be_id = created_id(f"products:{store_id}", key)
     assert not await workflow_exists(stack, product_workflow_id(would_be_id))
     assert await read_models(stack, PRODUCT_READ_MODELS, would_be_id) == dict.fromkeys(PRODUCT_READ_MODELS)
     assert (await api.get(f"/api/stores/{store_id}/products")).json() == {"products": []}
@@ -553,7 +561,7 @@ async def test_a_product_of_an_unknown_store_is_refused_with_404_and_nothing_is_
     )
 
     assert_error(response, 404, f"the store {store_id} does not exist")
-    would_be_id = new_id(f"products:{store_id}", key)
+    would_be_id = created_id(f"products:{store_id}", key)
     assert not await workflow_exists(stack, product_workflow_id(would_be_id))
     assert await read_models(stack, PRODUCT_READ_MODELS, would_be_id) == dict.fromkeys(PRODUCT_READ_MODELS)
 
@@ -738,7 +746,7 @@ async def test_a_price_above_the_highest_allowed_is_refused_with_400_and_nothing
 
     assert_error(added, 400, "the product price cannot be more than 1000000.00")
     assert_error(raised, 400, "the product price cannot be more than 1000000.00")
-    assert not await workflow_exists(stack, product_workflow_id(new_id(f"products:{store_id}", key)))
+    assert not await workflow_exists(stack, product_workflow_id(created_id(f"products:{store_id}", key)))
     assert await read_models(stack, PRODUCT_READ_MODELS, product_id) == before
 
 
@@ -752,6 +760,6 @@ async def test_an_idempotency_key_of_200_characters_is_accepted_and_a_longer_one
     refused = await api.post("/api/stores", json=body, headers={"Idempotency-Key": too_long})
 
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["id"] == new_id("stores", longest)
+    assert accepted.json()["id"] == created_id("stores", longest)
     assert_error(refused, 400, "200")
-    assert not await workflow_exists(stack, store_workflow_id(new_id("stores", too_long)))
+    assert not await workflow_exists(stack, store_workflow_id(created_id("stores", too_long)))

@@ -48,7 +48,7 @@ async def test_a_saga_stuck_on_a_transient_failure_is_listed_and_never_compensat
             workflows=[ShoppingListWorkflow],
             activities=activity_methods([DepotProjections(sessions), DepotWithBrokenShopping(sessions, stack.client)]),
         )
-        async with broken, MallbotsClient(stack.api_url) as mall:
+        async with broken, MallbotsClient(stack.api_url, token=stack.token()) as mall:
             shop = await open_shop(mall)
             payment_id = await mall.authorize_payment(shop.customer_id, "100.00")
             order_id = await mall.create_order(shop.customer_id, payment_id, {shop.gadget_id: 1})

@@ -122,7 +122,7 @@ async def test_commands_answer_while_search_and_notifications_are_down_and_both_
         workers, tasks = list(up), _start(up)
         try:
             timed = Deadline(stack.settings.request_timeout.total_seconds())
-            async with MallbotsClient(stack.api_url) as mall:
+            async with MallbotsClient(stack.api_url, token=stack.token()) as mall:
                 store_id = await timed("create a store", mall.create_store("Outage Store", "Level 2"))
                 await timed("enable participation", mall.enable_participation(store_id))
                 product_id = await timed("add a product", mall.add_product(store_id, "Lamp", "12.50", sku="L-1"))

@@ -26,8 +26,14 @@ async def api_without_temporal(stack: Stack) -> AsyncIterator[httpx.AsyncClient]
     server = LocalTemporal(ui=False)
     client = await Client.connect(server.start(), data_converter=data_converter(stack.payload_keys))
     server.stop()
-    app = create_app(ApiContext(client=client, sessions=stack.databases.sessions), readiness=stack.databases.ping)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mallbots") as http:
+    app = create_app(
+        ApiContext(client=client, sessions=stack.databases.sessions, verifier=stack.verifier),
+        readiness=stack.databases.ping,
+    )
+    headers = {"Authorization": f"Bearer {stack.token()}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://mallbots", headers=headers
+    ) as http:
         yield http
 
 

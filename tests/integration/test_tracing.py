@@ -17,7 +17,7 @@ async def test_a_request_is_traced_through_its_workflow_and_activities(tmp_path:
     async with OtelTapHttpProtobufReceiver(OtelTapHttpProtobufReceiverSettings(http_port=port)) as tap:
         options = ephemeral_options(tmp_path)
         options.settings = options.settings.model_copy(update={"otlp_endpoint": f"http://127.0.0.1:{port}"})
-        async with Stack(options) as stack, MallbotsClient(stack.api_url) as mall:
+        async with Stack(options) as stack, MallbotsClient(stack.api_url, token=stack.token()) as mall:
             http_span = asyncio.ensure_future(tap.await_trace(lambda s: s.name.startswith("POST /api/stores"), 30))
             activity_span = asyncio.ensure_future(
                 tap.await_trace(lambda s: s.name == "RunActivity:apply_store_event", 30)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from api.auth import customer_id_of
 from mallbots.devstack.ports import free_port
 
 READY_LINE = "Ctrl-C stops everything."
@@ -44,21 +45,39 @@ def _start(tmp_path: Path, seed: bool = True) -> tuple[subprocess.Popen[str], in
     return process, api_port
 
 
+def _operator(data_dir: Path) -> dict[str, str]:
+    """An operator's token from `mallbots token`, signed with the key the stack in ``data_dir`` trusts."""
+    env = {**os.environ, "MALLBOTS_DATA_DIR": str(data_dir)}
+    cmd = [sys.executable, "-m", "mallbots.cli", "token", "--role", "operator", "--subject", "up-test"]
+    token = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _printed_token(lines: list[str], who: str) -> dict[str, str]:
+    """The token `up --seed` printed for ``who`` ("customer Ada Lovelace")."""
+    found = [line.split()[-1] for line in lines if line.strip().startswith(who)]
+    assert found, "".join(lines)
+    return {"Authorization": f"Bearer {found[0]}"}
+
+
 def _listening(port: int) -> bool:
     """Something accepts connections there (a bind test would be fooled by TIME_WAIT)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _wait_until_seeding(api_port: int, process: subprocess.Popen[str], within: float = 120) -> None:
+def _wait_until_seeding(api_port: int, process: subprocess.Popen[str], data_dir: Path, within: float = 120) -> None:
     """Until the first demo store exists: the stack is up and the seeding under way."""
     deadline = time.monotonic() + within
+    operator: dict[str, str] = {}
     while True:
         assert process.poll() is None, f"mallbots up exited early:\n{process.communicate()[0]}"
         assert time.monotonic() < deadline, "the seeding never started"
         if _listening(api_port):
+            operator = operator or _operator(data_dir)  # the stack has made its signing key by now
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{api_port}/api/stores", timeout=5).json()["stores"]:
+                answer = httpx.get(f"http://127.0.0.1:{api_port}/api/stores", headers=operator, timeout=5)
+                if answer.json()["stores"]:
                     return
         time.sleep(0.01)
 
@@ -92,8 +111,17 @@ def test_up_serves_the_seeded_mall_and_ctrl_c_leaves_nothing_running(tmp_path: P
             if READY_LINE in line:
                 break
         assert any(READY_LINE in line for line in lines), "".join(lines)
-        stores = httpx.get(f"http://127.0.0.1:{api_port}/api/stores", timeout=10).json()["stores"]
+        url = f"http://127.0.0.1:{api_port}/api"
+        assert httpx.get(f"{url}/stores", timeout=10).status_code == 401  # authentication is on by default
+        stores = httpx.get(f"{url}/stores", headers=_printed_token(lines, "operator"), timeout=10).json()["stores"]
         assert len(stores) >= 2
+        # The demo customers registered themselves: each printed token sees its own record, not the other's.
+        ada, grace = customer_id_of("ada"), customer_id_of("grace")
+        as_ada = _printed_token(lines, "customer Ada Lovelace")
+        assert (
+            httpx.get(f"{url}/customers/{ada}", headers=as_ada, timeout=10).json()["customer"]["name"] == "Ada Lovelace"
+        )
+        assert httpx.get(f"{url}/customers/{grace}", headers=as_ada, timeout=10).status_code == 404
     finally:
         output = "".join(lines) + _interrupt(process)
 
@@ -105,7 +133,7 @@ def test_up_serves_the_seeded_mall_and_ctrl_c_leaves_nothing_running(tmp_path: P
 
 def test_ctrl_c_while_seeding_stops_cleanly(tmp_path: Path) -> None:
     process, api_port = _start(tmp_path)
-    _wait_until_seeding(api_port, process)
+    _wait_until_seeding(api_port, process, tmp_path)
 
     output = _interrupt(process)
 
@@ -243,7 +271,10 @@ def test_ctrl_c_with_a_command_stuck_on_a_hung_database_stops_everything_in_time
     with _cleaned_up(process, ours, frozen):
         output.wait_for(READY_LINE, within=120)
         api = f"http://127.0.0.1:{api_port}/api"
-        kept = httpx.post(f"{api}/stores", json={"name": "Kept", "location": "Level 1"}, timeout=30).json()["id"]
+        operator = _operator(tmp_path)
+        kept = httpx.post(
+            f"{api}/stores", json={"name": "Kept", "location": "Level 1"}, headers=operator, timeout=30
+        ).json()["id"]
         ours += _descendants(process.pid)  # the Temporal server, the postmaster and its backends
         assert len(ours) >= 2, ours
 
@@ -251,7 +282,7 @@ def test_ctrl_c_with_a_command_stuck_on_a_hung_database_stops_everything_in_time
 
         def command() -> None:
             with contextlib.suppress(httpx.HTTPError):  # cut off by the stop: what it answers does not matter
-                httpx.post(f"{api}/stores", json={"name": "Stuck", "location": "Level 2"}, timeout=60)
+                httpx.post(f"{api}/stores", json={"name": "Stuck", "location": "Level 2"}, headers=operator, timeout=60)
 
         stuck = threading.Thread(target=command, daemon=True)
         stuck.start()
@@ -273,7 +304,8 @@ def test_ctrl_c_with_a_command_stuck_on_a_hung_database_stops_everything_in_time
     ours = []
     with _cleaned_up(process, ours, []):
         output.wait_for(READY_LINE, within=120)
-        stores = httpx.get(f"http://127.0.0.1:{api_port}/api/stores", timeout=10).json()["stores"]
+        stores = httpx.get(f"http://127.0.0.1:{api_port}/api/stores", headers=_operator(tmp_path), timeout=10)
+        stores = stores.json()["stores"]
         assert kept in [store["id"] for store in stores], stores
         ours += _descendants(process.pid)
         process.send_signal(signal.SIGINT)

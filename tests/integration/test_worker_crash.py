@@ -37,7 +37,7 @@ async def test_a_worker_killed_mid_saga_loses_nothing_and_duplicates_nothing(tmp
     async with Stack(ephemeral_options(tmp_path / "stack", run_workers=False)) as stack:
         worker = _start_worker(stack, tmp_path / "worker-1.log")
         try:
-            async with MallbotsClient(stack.api_url) as mall:
+            async with MallbotsClient(stack.api_url, token=stack.token()) as mall:
                 shop = await open_shop(mall)
                 payments = [await mall.authorize_payment(shop.customer_id, "100.00") for _ in range(ORDERS)]
                 baskets = [await mall.start_basket(shop.customer_id) for _ in range(ORDERS)]

@@ -151,7 +151,7 @@ async def main() -> None:
         # Golden histories are kept in clear (their data is made up): they replay with the plain pydantic
         # converter, and an ephemeral key would be gone with the stack.
         options.settings = options.settings.model_copy(update={"payload_encryption": False})
-        async with Stack(options) as stack, MallbotsClient(stack.api_url) as mall:
+        async with Stack(options) as stack, MallbotsClient(stack.api_url, token=stack.token()) as mall:
             assert stack.client is not None
             await generate(mall, stack.client)
 

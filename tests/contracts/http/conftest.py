@@ -15,7 +15,7 @@ from .states import ProviderStates
 
 @pytest.fixture(scope="session")
 async def contract_mall(stack: Stack) -> AsyncIterator[MallbotsClient]:
-    async with MallbotsClient(stack.api_url, timeout=60) as client:
+    async with MallbotsClient(stack.api_url, timeout=60, token=stack.token()) as client:
         yield client
 
 

@@ -38,10 +38,10 @@ async def test_a_response_field_the_api_does_not_send_fails_the_verification_nam
     _expect_address_instead_of_location(mutated)
     only = f"^{INTERACTION}$"
 
-    honest_run = await verify("stores", honest, stack.api_url, provider_states, description=only)
+    honest_run = await verify("stores", honest, stack.api_url, provider_states, token=stack.token(), description=only)
     assert honest_run.verified == {INTERACTION: "OK"}, f"the unchanged interaction should pass:\n{honest_run.report}"
 
-    mutated_run = await verify("stores", mutated, stack.api_url, provider_states, description=only)
+    mutated_run = await verify("stores", mutated, stack.api_url, provider_states, token=stack.token(), description=only)
     assert not mutated_run.passed, f"a client expecting store.address was not caught:\n{mutated_run.report}"
     assert list(mutated_run.verified) == [INTERACTION]
     report = mutated_run.report

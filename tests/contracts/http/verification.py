@@ -22,16 +22,23 @@ class Verification:
 
 
 async def verify(
-    provider: str, pact: Path, api_url: str, states: ProviderStates, *, description: str | None = None
+    provider: str,
+    pact: Path,
+    api_url: str,
+    states: ProviderStates,
+    *,
+    token: str,
+    description: str | None = None,
 ) -> Verification:
     """Verify ``pact`` against the API at ``api_url`` (only the interactions whose description matches the regex
-    ``description``, if given)."""
+    ``description``, if given), every request carrying the bearer ``token``."""
     verifier = (
         Verifier(provider, host="127.0.0.1")
         .add_transport(url=api_url)
         .add_source(pact)
         .state_handler(states.url, teardown=True, body=True)
         .set_request_timeout(REQUEST_TIMEOUT_MS)
+        .add_custom_header("Authorization", f"Bearer {token}")
     )
     if description is not None:
         verifier.filter(description)

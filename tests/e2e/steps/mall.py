@@ -26,8 +26,8 @@ class Mall:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, api_url: str, loop: asyncio.AbstractEventLoop) -> AsyncIterator[Mall]:
-        async with MallbotsClient(api_url) as client:
+    async def connect(cls, api_url: str, loop: asyncio.AbstractEventLoop, token: str) -> AsyncIterator[Mall]:
+        async with MallbotsClient(api_url, token=token) as client:
             yield cls(client, loop)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:

@@ -1,0 +1,14 @@
+"""IDs the API derives, as a test predicts them."""
+
+from __future__ import annotations
+
+from api.auth import Role
+from api.deps import new_id
+from api.idempotency import scoped_key
+from mallbots.stack import default_subject
+
+
+def created_id(scope: str, key: str, subject: str = default_subject(Role.OPERATOR)) -> str:
+    """The ID a create with Idempotency-Key ``key`` gets when ``subject`` (by default the operator of
+    ``Stack.token()``) sends it: keys are scoped by the caller."""
+    return new_id(scope, scoped_key(subject, key))
