@@ -7,7 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from psycopg.errors import InsufficientPrivilege
 from sqlalchemy import MetaData
+from sqlalchemy.exc import ProgrammingError
 from sqlmodel import SQLModel
 
 from mallbots.transport import DatabaseTls
@@ -48,8 +50,23 @@ def migrated_services() -> list[str]:
     return [s for s in SERVICES if versions_dir(s).is_dir()]
 
 
+class MigrationRightsError(RuntimeError):
+    """A schema behind this version, and a database user without the right to bring it to head."""
+
+
 def upgrade(service: str, url: str, tls: DatabaseTls | None = None) -> None:
-    command.upgrade(_config(service, url, tls), "head")
+    """At head this changes nothing, so the services (with DML rights only, in a deployment) run it at start too:
+    a schema left behind then stops the start, instead of the code running against tables it does not know."""
+    try:
+        command.upgrade(_config(service, url, tls), "head")
+    except ProgrammingError as err:
+        if not isinstance(err.orig, InsufficientPrivilege):
+            raise
+        reason = str(err.orig).splitlines()[0]
+        raise MigrationRightsError(
+            f"the {service} schema is not at this version's head and this database user may not migrate it "
+            f"({reason}): run `mallbots migrate` as the migrations user first (the Helm chart's migrate Job does)"
+        ) from err
 
 
 def upgrade_all(urls: dict[str, str], tls: DatabaseTls | None = None) -> None:

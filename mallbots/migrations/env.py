@@ -20,7 +20,10 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 def run_migrations_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
+        # Only when it is missing: CREATE SCHEMA needs the right to create in the database even for a schema that
+        # exists, and a deployment's services run this at start (a no-op at head) as a user with DML rights only.
+        if not connection.dialect.has_schema(connection, service):
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{service}"'))
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
