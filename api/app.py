@@ -9,7 +9,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
-from api.access import AUTHORIZED
+from api.access import AUTHORIZED, rule_for
 from api.auth import Authentication
 from api.codec import MAX_CODEC_BODY_BYTES, CodecCors, CodecServer, install_codec_server
 from api.codec import PREFIX as CODEC_PREFIX
@@ -106,10 +106,22 @@ def _strict_openapi(app: FastAPI) -> None:
                     if _refuses_its_zero_value(parameter.get("schema", {})) and parameter["in"] == "query":
                         parameter["required"] = True
                         parameter["schema"].pop("default", None)
+        _declare_security(document)
         app.openapi_schema = document
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_security(document: dict[str, Any]) -> None:
+    """Every operation that needs a token says so (a generated client then sends it): from its rule."""
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["bearer"] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            rule = rule_for(method.upper(), path)
+            if rule is not None and not rule.public:
+                operation["security"] = [{"bearer": []}]
 
 
 def _install_health(app: FastAPI, readiness: Callable[[], Awaitable[None]] | None) -> None:

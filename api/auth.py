@@ -145,13 +145,23 @@ class LocalVerifier:
 
 class OidcVerifier:
     """Tokens of an OIDC identity provider: the JWKS named by its discovery document (or ``jwks_url``), keys
-    cached and refetched when a token names a key ID not seen yet (the provider rotated its keys)."""
+    cached and refetched when a token names a key ID not seen yet (the provider rotated its keys), at most
+    once per ``refresh_cooldown`` seconds (a flood of forged key IDs does not become a flood on the provider)."""
 
-    def __init__(self, issuer: str, *, audience: str, jwks_url: str | None = None, roles_claim: str = "roles") -> None:
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        audience: str,
+        jwks_url: str | None = None,
+        roles_claim: str = "roles",
+        refresh_cooldown: float = 30.0,
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.roles_claim = roles_claim
         self._jwks_url = jwks_url
+        self._cooldown = refresh_cooldown
         self._keys: jwt.PyJWKClient | None = None
         self._lock = asyncio.Lock()
 
@@ -159,7 +169,9 @@ class OidcVerifier:
         async with self._lock:
             if self._keys is None:
                 url = self._jwks_url or await self._discover()
-                self._keys = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=10)
+                self._keys = jwt.PyJWKClient(
+                    url, cache_keys=True, lifespan=300, timeout=10, cooldown_duration=self._cooldown
+                )
             return self._keys
 
     async def _discover(self) -> str:

@@ -77,7 +77,9 @@ def _responses(*statuses: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
 
 ERROR_RESPONSES = _responses(
     (400, "invalid input, nothing written"),
-    (404, "unknown ID"),
+    (401, "no bearer token, or one that does not verify (expired, another issuer or audience)"),
+    (403, "the token's role may not do this"),
+    (404, "unknown ID, or not the caller's"),
     (409, "not allowed in the current state"),
     (413, "request body too large"),
     (422, "an Idempotency-Key reused for a different request"),
