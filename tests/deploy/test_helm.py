@@ -8,6 +8,7 @@ registry, the API's routes, the search attributes and the Dockerfile's user.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -34,9 +35,14 @@ RELEASE, NAMESPACE = "shop", "mall"
 
 Manifest = dict[str, Any]
 
-# What an install must give: the Secret with the payload keys (the chart never holds key material).
-REQUIRED: dict[str, Any] = {"payloadEncryption": {"existingSecret": "mallbots-payload-keys"}}
-IN_CLEAR: dict[str, Any] = {"payloadEncryption": {"enabled": False}}
+# What an install must give: the Secrets with the payload keys and the token signing key (or an OIDC issuer); the
+# chart never holds key material. The database users' Secrets have default names.
+SIGNING_KEY_SECRET = "mallbots-auth-signing-key"
+REQUIRED: dict[str, Any] = {
+    "payloadEncryption": {"existingSecret": "mallbots-payload-keys"},
+    "auth": {"signingKey": {"existingSecret": SIGNING_KEY_SECRET}},
+}
+IN_CLEAR: dict[str, Any] = {"payloadEncryption": {"enabled": False}, "auth": {"enabled": False}}
 EVERYTHING: dict[str, Any] = {
     "payloadEncryption": {"existingSecret": "shop-payload-keys", "keysFileKey": "keys", "mountPath": "/etc/mallbots"},
     "codecEndpoint": {
@@ -47,10 +53,26 @@ EVERYTHING: dict[str, Any] = {
     "image": {"repository": "registry.example.com/team/mallbots", "tag": "1.2.3"},
     "imagePullSecrets": [{"name": "registry"}],
     "serviceAccountName": "mallbots",
-    "database": {"url": "postgresql+psycopg://u:p@db:5432/mall", "serviceUrlKeys": {"ordering": "ordering-url"}},
+    "database": {
+        "appUser": {"existingSecret": "shop-db-app", "urlKey": "app-url"},
+        "migrationsUser": {"existingSecret": "shop-db-owner", "urlKey": "owner-url"},
+        "serviceUrlKeys": {"ordering": "ordering-url"},
+        "sslmode": "verify-full",
+        "sslRootCert": {"existingSecret": "shop-db-ca", "key": "root.pem", "mountPath": "/etc/mallbots/db-ca"},
+    },
+    "auth": {
+        "issuer": "https://id.example.com/realms/mall",
+        "jwksUrl": "https://id.example.com/realms/mall/certs",
+        "audience": "mall-api",
+        "rolesClaim": "realm_access.roles",
+    },
     "otlpEndpoint": "http://otel-collector.observability:4318",
     "env": {"MALLBOTS_BASKET_TTL": "PT12H", "MALLBOTS_CONTINUE_AS_NEW_AFTER": 500},
-    "temporal": {"registerSearchAttributes": {"enabled": True}},
+    "temporal": {
+        "registerSearchAttributes": {"enabled": True},
+        "tls": {"existingSecret": "shop-temporal-tls", "serverName": "temporal.example.com"},
+        "apiKey": {"existingSecret": "shop-temporal-api-key", "key": "key"},
+    },
     "api": {"services": ["stores", "customers"], "autoscaling": {"enabled": True}},
     "workers": {
         "defaults": {"autoscaling": {"enabled": True}},
@@ -180,9 +202,22 @@ def test_the_app_version_is_the_package_version() -> None:
     assert app_version == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
 
-def test_without_a_database_the_chart_refuses_to_render() -> None:
-    with pytest.raises(helm.HelmError, match=r"database\.url"):
-        render({**REQUIRED, "database": {"url": "", "existingSecret": ""}})
+def test_without_a_database_users_secret_the_chart_refuses_to_render() -> None:
+    for user in ("appUser", "migrationsUser"):
+        with pytest.raises(helm.HelmError, match=rf"database\.{user}\.existingSecret: the name of an existing Secret"):
+            render({**REQUIRED, "database": {user: {"existingSecret": ""}}})
+
+
+def test_one_user_for_both_the_services_and_the_migrations_is_refused() -> None:
+    same = {"existingSecret": "mallbots-database", "urlKey": "url"}
+    with pytest.raises(helm.HelmError, match="name the same Secret and key"):
+        render({**REQUIRED, "database": {"appUser": same, "migrationsUser": same}})
+
+
+@pytest.mark.parametrize("old", [{"url": "postgresql+psycopg://u:p@db/mall"}, {"existingSecret": "mallbots-database"}])
+def test_the_one_user_values_of_before_are_refused_with_what_replaced_them(old: dict[str, str]) -> None:
+    with pytest.raises(helm.HelmError, match=r"database\.url, database\.existingSecret .* are gone: .* two users"):
+        render({**REQUIRED, "database": old})
 
 
 # ------------------------------------------------------------------------------------------------ commands
@@ -272,15 +307,24 @@ def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook(scenario: list[Man
     assert pod_spec(job)["restartPolicy"] == "Never"
 
 
-def test_a_chart_managed_secret_exists_before_the_hooks_that_read_it(everything: list[Manifest]) -> None:
-    (job,) = component(everything, "Job", "migrate")
-    (secret,) = of_kind(everything, "Secret")
-    refs = {v["valueFrom"]["secretKeyRef"]["name"] for v in pod_spec(job)["containers"][0]["env"] if "valueFrom" in v}
-    assert refs == {secret["metadata"]["name"]}
-    hook, weight = (secret["metadata"]["annotations"][k] for k in ("helm.sh/hook", "helm.sh/hook-weight"))
-    assert set(hook.split(",")) == {"pre-install", "pre-upgrade"}
-    assert int(weight) < int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
-    assert EVERYTHING["database"]["url"] in secret["stringData"].values()
+@pytest.mark.parametrize("values", [REQUIRED, EVERYTHING], ids=["defaults", "everything"])
+def test_the_migrate_job_connects_as_the_migrations_user_and_the_services_as_the_app_user(
+    values: dict[str, Any],
+) -> None:
+    with helm.Chart.load(CHART) as chart:
+        database = {**chart.values["database"], **values.get("database", {})}
+    manifests = render(values)
+    owner, app = database["migrationsUser"], database["appUser"]
+    assert owner["existingSecret"] != app["existingSecret"]
+    for workload, container in mallbots_containers(manifests):
+        urls = {
+            v["name"]: v["valueFrom"]["secretKeyRef"] for v in container["env"] if v["name"].endswith("DATABASE_URL")
+        }
+        user = owner if container["args"][0] == "migrate" else app
+        assert urls["MALLBOTS_DATABASE_URL"] == {"name": user["existingSecret"], "key": user["urlKey"]}, workload
+        # Per-service URLs: the same user's Secret.
+        assert {ref["name"] for ref in urls.values()} == {user["existingSecret"]}, workload["metadata"]["name"]
+    assert not of_kind(manifests, "Secret"), "the chart makes no Secret: every secret is one the operator made"
 
 
 def test_database_urls_come_from_the_secret_never_from_plain_values(scenario: list[Manifest]) -> None:
@@ -482,3 +526,197 @@ def test_no_key_material_in_the_chart() -> None:
             text = path.read_text()
             assert not key_like.search(text), f"{path} holds something like a key"
             assert not token_like.search(text), f"{path} holds something like a token"
+
+
+# ------------------------------------------------------------------------------------------ transport, secrets, auth
+
+
+def mounts(workload: Manifest, container: dict[str, Any]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """mountPath → (the mount, its volume) of a container."""
+    volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
+    return {m["mountPath"].rstrip("/"): (m, volumes[m["name"]]) for m in container.get("volumeMounts", [])}
+
+
+# Settings whose value is a file path: each must be a file of a mounted Secret.
+FILE_SETTINGS = re.compile(r"^MALLBOTS_\w+(_FILE|_SSLROOTCERT|_SSLCERT|_SSLKEY)$")
+# Settings that are secrets themselves (or hold one, as a URL does its password): from a Secret's key only.
+SECRET_SETTINGS = re.compile(r"^(MALLBOTS_(\w+_)?DATABASE_URL|MALLBOTS_CODEC_TOKEN|MALLBOTS_TEMPORAL_API_KEY|"
+                             r"MALLBOTS_PAYLOAD_KEYS|TEMPORAL_API_KEY)$")  # fmt: skip
+
+
+def test_every_secret_reaches_the_pods_from_a_secret_only(scenario: list[Manifest]) -> None:
+    for workload, container in containers(scenario):
+        name = f"{workload['metadata']['name']}/{container['name']}"
+        mounted = mounts(workload, container)
+        for variable in container.get("env", []):
+            source = variable.get("valueFrom")
+            if source is not None:
+                assert set(source) == {"secretKeyRef"}, f"{name}: {variable['name']} from {set(source)}"
+                continue
+            assert not SECRET_SETTINGS.match(variable["name"]), f"{name}: {variable['name']} has a plain value"
+            if FILE_SETTINGS.match(variable["name"]):
+                directory, _, file = variable["value"].rpartition("/")
+                assert directory in mounted, f"{name}: {variable['name']}={variable['value']} is in no mount"
+                mount, volume = mounted[directory]
+                assert "secret" in volume and mount["readOnly"] is True, f"{name}: {variable['value']} not a Secret's"
+                assert file in {item["path"] for item in volume["secret"]["items"]}, f"{name}: no {file} mounted"
+                assert volume["secret"]["defaultMode"] & 0o077 == 0o040, f"{name}: {file} readable beyond the group"
+
+
+def test_authentication_needs_an_issuer_or_a_signing_key_secret_to_render() -> None:
+    message = r"auth: set auth\.issuer .* or auth\.signingKey\.existingSecret .* or auth\.enabled=false"
+    for auth in ({}, {"issuer": "", "signingKey": {"existingSecret": ""}}):
+        with pytest.raises(helm.HelmError, match=message):
+            render({"payloadEncryption": REQUIRED["payloadEncryption"], "auth": auth})
+
+
+def api_container(manifests: list[Manifest]) -> tuple[Manifest, dict[str, Any]]:
+    ((workload, container),) = [(w, c) for w, c in mallbots_containers(manifests) if c["args"][0] == "api"]
+    return workload, container
+
+
+def settings_of(container: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The Settings a container's process reads from its plain environment variables."""
+    from mallbots.settings import Settings
+
+    with monkeypatch.context() as patched:
+        for variable in [k for k in os.environ if k.startswith("MALLBOTS_")]:
+            patched.delenv(variable)
+        for variable, value in plain_env(container).items():
+            if value is not None:
+                patched.setenv(variable, value)
+        return Settings(_env_file=None)
+
+
+def test_the_local_issuers_key_is_mounted_read_only_into_the_api_only(
+    defaults: list[Manifest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workload, api = api_container(defaults)
+    settings = settings_of(api, monkeypatch)
+    assert settings.auth is True and settings.auth_issuer is None
+    directory = str(settings.auth_signing_key_file.parent)
+    mount, volume = mounts(workload, api)[directory]
+    assert volume["secret"]["secretName"] == SIGNING_KEY_SECRET and mount["readOnly"] is True
+    for other, container in containers(defaults):
+        if other is not workload:
+            secrets = {v["secret"]["secretName"] for v in pod_spec(other).get("volumes", []) if "secret" in v}
+            assert SIGNING_KEY_SECRET not in secrets, other["metadata"]["name"]
+            assert not [n for n in env_names(container) if n.startswith("MALLBOTS_AUTH")], other["metadata"]["name"]
+
+
+def test_an_oidc_issuer_reaches_the_api_and_no_key_is_mounted(
+    everything: list[Manifest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workload, api = api_container(everything)
+    settings = settings_of(api, monkeypatch)
+    wanted = EVERYTHING["auth"]
+    assert (settings.auth_issuer, settings.auth_jwks_url, settings.auth_audience, settings.auth_roles_claim) == (
+        wanted["issuer"],
+        wanted["jwksUrl"],
+        wanted["audience"],
+        wanted["rolesClaim"],
+    )
+    assert settings.auth is True and settings.auth_signing_key_file is None
+    assert not [v for v in pod_spec(workload)["volumes"] if v["name"] == "auth-signing-key"]
+
+
+def test_with_authentication_off_the_api_says_so_and_the_notes_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    manifests = render(IN_CLEAR)
+    _, api = api_container(manifests)
+    assert settings_of(api, monkeypatch).auth is False
+    notes = next(text for name, text in render_templates(IN_CLEAR).items() if name.endswith("NOTES.txt"))
+    assert "AUTHENTICATION IS OFF" in notes
+    for _, container in mallbots_containers(render(REQUIRED)):
+        assert "MALLBOTS_AUTH" not in env_names(container), "authentication is on unless turned off"
+
+
+def test_without_tls_values_nothing_asks_for_tls(defaults: list[Manifest]) -> None:
+    for workload, container in containers(defaults):
+        names = env_names(container)
+        assert not [n for n in names if n.startswith(("MALLBOTS_TEMPORAL_TLS", "MALLBOTS_DATABASE_SSL"))], names
+        assert "MALLBOTS_TEMPORAL_API_KEY" not in names, workload["metadata"]["name"]
+
+
+def test_temporal_tls_and_the_api_key_reach_every_process_that_connects_to_temporal(
+    everything: list[Manifest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = EVERYTHING["temporal"]["tls"]
+    for workload, container in keys_readers(everything):
+        name = workload["metadata"]["name"]
+        settings = settings_of(container, monkeypatch)
+        assert settings.temporal_tls is True and settings.temporal_tls_server_name == tls["serverName"], name
+        directory = "/run/secrets/mallbots-temporal-tls"
+        files = (
+            settings.temporal_tls_server_ca_file,
+            settings.temporal_tls_client_cert_file,
+            settings.temporal_tls_client_key_file,
+        )
+        assert [str(f) for f in files] == [f"{directory}/ca.crt", f"{directory}/tls.crt", f"{directory}/tls.key"]
+        _, volume = mounts(workload, container)[directory]
+        assert volume["secret"]["secretName"] == tls["existingSecret"], name
+        (api_key,) = [v for v in container["env"] if v["name"] == "MALLBOTS_TEMPORAL_API_KEY"]
+        assert api_key["valueFrom"]["secretKeyRef"] == {"name": "shop-temporal-api-key", "key": "key"}, name
+    (migrate,) = component(everything, "Job", "migrate")
+    assert not [n for n in env_names(pod_spec(migrate)["containers"][0]) if n.startswith("MALLBOTS_TEMPORAL")]
+
+
+def test_the_search_attribute_job_connects_with_the_same_tls(everything: list[Manifest]) -> None:
+    (job,) = component(everything, "Job", "temporal-setup")
+    (container,) = pod_spec(job)["containers"]
+    flags = plain_env(container)["CONNECTION_FLAGS"]
+    directory = "/run/secrets/mallbots-temporal-tls"
+    assert flags is not None and flags.split() == [
+        "--tls",
+        "--tls-server-name",
+        "temporal.example.com",
+        "--tls-ca-path",
+        f"{directory}/ca.crt",
+        "--tls-cert-path",
+        f"{directory}/tls.crt",
+        "--tls-key-path",
+        f"{directory}/tls.key",
+    ]
+    assert "$CONNECTION_FLAGS" in container["args"][0]
+    assert directory in mounts(job, container)
+    (api_key,) = [v for v in container["env"] if v["name"] == "TEMPORAL_API_KEY"]
+    assert api_key["valueFrom"]["secretKeyRef"]["name"] == "shop-temporal-api-key"
+
+
+def test_tls_without_a_client_certificate_mounts_only_the_ca() -> None:
+    values = {**REQUIRED, "temporal": {"tls": {"existingSecret": "ca-only", "clientCertKey": "", "clientKeyKey": ""}}}
+    for workload, container in keys_readers(render(values)):
+        names = env_names(container)
+        assert "MALLBOTS_TEMPORAL_TLS_SERVER_CA_FILE" in names and "MALLBOTS_TEMPORAL_TLS_CLIENT_CERT_FILE" not in names
+        _, volume = mounts(workload, container)["/run/secrets/mallbots-temporal-tls"]
+        assert [item["key"] for item in volume["secret"]["items"]] == ["ca.crt"]
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        ({"existingSecret": "x", "clientKeyKey": ""}, "a client certificate needs both"),
+        ({"existingSecret": "x", "serverCaKey": "", "clientCertKey": "", "clientKeyKey": ""}, "the files it holds"),
+    ],
+)
+def test_a_temporal_tls_secret_without_usable_files_is_refused(tls: dict[str, str], message: str) -> None:
+    with pytest.raises(helm.HelmError, match=message):
+        render({**REQUIRED, "temporal": {"tls": tls}})
+
+
+def test_postgres_tls_reaches_the_migrations_the_workers_and_the_api(
+    everything: list[Manifest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wanted = EVERYTHING["database"]
+    ours = list(mallbots_containers(everything))
+    assert {c["args"][0] for _, c in ours} == {"migrate", "worker", "api"}
+    for workload, container in ours:
+        settings = settings_of(container, monkeypatch)
+        assert settings.database_sslmode == wanted["sslmode"], workload["metadata"]["name"]
+        assert str(settings.database_sslrootcert) == "/etc/mallbots/db-ca/root.pem"
+        _, volume = mounts(workload, container)["/etc/mallbots/db-ca"]
+        assert volume["secret"]["secretName"] == "shop-db-ca"
+
+
+def test_an_sslmode_libpq_does_not_know_is_refused() -> None:
+    with pytest.raises(helm.HelmError, match=r"database\.sslmode \"verify_full\": one of disable"):
+        render({**REQUIRED, "database": {"sslmode": "verify_full"}})

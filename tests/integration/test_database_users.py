@@ -152,3 +152,8 @@ def test_the_app_user_refuses_to_start_against_a_schema_behind_head(database: Da
     with pytest.raises(migrate.MigrationRightsError, match=r"the stores schema is not at this version's head .*"
                        r"permission denied .* run `mallbots migrate` as the migrations user first"):  # fmt: skip
         migrate.upgrade("stores", url)
+
+
+def test_deploy_readme_shows_the_script_as_it_is() -> None:
+    readme = (REPO / "deploy" / "README.md").read_text()
+    assert f"```sql\n{USERS_SQL.read_text()}```" in readme, "deploy/README.md and deploy/database-users.sql differ"
