@@ -9,6 +9,11 @@ the answer's status and message.
 IDs the provider generates reach the contract as *provider-state injected values*: the request says
 ``/api/stores/${storeId}`` (with an example for the mock server), and during verification the provider state
 ``"a store exists"`` answers ``{"storeId": ...}``, which the verifier puts into the request.
+
+Every request is made by someone: a case names its :class:`Caller`, and its ``Authorization`` header is injected
+the same way, ``Bearer ${customerToken}``: the provider state that made the basket answers the token of the
+customer it made it for (``states.py``). The mock server sees an example token; the API, the real one. A case
+whose caller is None sends no token at all.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import re
 import shutil
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,24 @@ EXAMPLE_TIME = "2026-11-28T10:15:30.123456Z"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+class Caller(StrEnum):
+    """Who makes a request: the provider-state value that holds that user's bearer token. The "other" ones are
+    users who do not own what the interaction's state made (another customer, store owner or bot)."""
+
+    CUSTOMER = "customerToken"
+    OTHER_CUSTOMER = "otherCustomerToken"
+    STORE_OWNER = "storeOwnerToken"
+    OTHER_STORE_OWNER = "otherStoreOwnerToken"
+    BOT = "botToken"
+    OTHER_BOT = "otherBotToken"
+    OPERATOR = "operatorToken"
+
+    @property
+    def example_token(self) -> str:
+        """What the client sends the mock server (the verifier sends the provider state's token instead)."""
+        return f"example-{self.value}"
+
+
 def pact_file(provider: str) -> Path:
     return PACT_DIR / f"{CONSUMER}-{provider}.json"
 
@@ -45,6 +69,17 @@ def pact_file(provider: str) -> Path:
 def injected(name: str, example: str) -> AbstractMatcher[str]:
     """A value the provider state supplies (``${name}``); ``example`` is what the mock server works with."""
     return GenericMatcher("type", value=example, generator=generate.provider_state(f"${{{name}}}"))
+
+
+def bearer(caller: Caller) -> AbstractMatcher[str]:
+    """The ``Authorization`` header of a request ``caller`` makes: any bearer token for the mock server, the
+    provider state's token of that user during verification."""
+    return GenericMatcher(
+        "regex",
+        value=f"Bearer {caller.example_token}",
+        regex=r"^Bearer \S+$",
+        generator=generate.provider_state(f"Bearer ${{{caller.value}}}"),
+    )
 
 
 def path(template: str, **examples: str) -> str | AbstractMatcher[str]:
@@ -106,6 +141,13 @@ class Case:
     response: dict[str, Any] | None = None
     # What the client returns, from the example response (None for an error: the client raises ApiError).
     returns: Callable[[Any], object] | None = None
+    # Who sends it (its token comes from the states: one of them must answer it); None: no token at all.
+    caller: Caller | None = field(kw_only=True)
+
+    @property
+    def token(self) -> str | None:
+        """The token the client sends the mock server."""
+        return self.caller.example_token if self.caller is not None else None
 
     def add_to(self, pact: Pact) -> None:
         interaction = pact.upon_receiving(self.description)
@@ -114,6 +156,9 @@ class Case:
         interaction.with_request(self.method, self.path)
         for name, value in self.query.items():
             interaction.with_query_parameter(name, value)
+        assert "authorization" not in {n.lower() for n in self.headers}, "say who calls with caller="
+        if self.caller is not None:
+            interaction.with_header("Authorization", bearer(self.caller))
         for name, header in self.headers.items():
             interaction.with_header(name, header)
         if self.body is not None:
@@ -158,7 +203,7 @@ class ConsumerContract:
         pact = self.new_pact()
         case.add_to(pact)
         with pact.serve() as server:
-            async with MallbotsClient(str(server.url)) as client:
+            async with MallbotsClient(str(server.url), token=case.token) as client:
                 await case.check(client)
         pact.write_file(self.scratch)  # merged with the interactions before it
         self.passed.add(case.description)

@@ -7,6 +7,12 @@ fill the ``${storeId}`` expressions of the interaction's request. Every setup bu
 entities, so interactions do not depend on each other or on their order, and the session's other test layers
 are not disturbed (nothing is torn down: nothing is shared).
 
+Each entity is made by the user who would make it, under a token of the stack's issuer: a store by its store
+owner, a customer by itself (so its ID is its token's), a basket, payment and order by their customer, a list's
+shopping by a bot. Their tokens are values like the IDs (``storeOwnerToken``, ``customerToken``, ``botToken``,
+and ``other…Token`` for a user who owns none of it): the interaction's ``Authorization`` header names the one
+that makes the request (``pacts.Caller``). Every setup also answers an ``operatorToken``.
+
 The verifier runs interactions one after another; building the slow states (orders through the whole saga) one at
 a time would dominate the run, so :meth:`ProviderStates.prebuild` builds every state a pact file names
 concurrently beforehand, and each setup takes one of them (or builds one if none is left).
@@ -21,14 +27,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from mallbots.tools.client import ApiError, MallbotsClient
+from api.auth import Role, customer_id_of
+from mallbots.tools.client import ApiError, MallbotsClient, TokenMint
 
 Values = dict[str, str]
-Builder = Callable[[MallbotsClient], Awaitable[Values]]
+Builder = Callable[["Users"], Awaitable[Values]]
+OPERATOR_SUBJECT = "contract-operator"
 
 PRODUCT_PRICE = "10.00"  # the price the contracts assume for "a store with a product exists"
 EVENTUALLY = 30.0  # read models fed by events (search, notifications) catch up well within this
@@ -47,77 +56,138 @@ async def _eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+# ---- the mall's users ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    """Someone the states act as: a fresh subject, its token (handed to the verifier), and the API under it."""
+
+    role: Role
+    subject: str
+    token: str
+    api: MallbotsClient
+
+    @property
+    def customer_id(self) -> str:
+        """The customer a customer token stands for (registered or not)."""
+        return customer_id_of(self.subject)
+
+
+@dataclass(frozen=True)
+class Users:
+    """Makes the users of the states, each with a subject of its own, so that what one state makes is owned by
+    its users and no one else's."""
+
+    mall: MallbotsClient  # carries no token: each user's client shares its connections
+    mint: TokenMint
+
+    def new(self, role: Role) -> User:
+        subject = f"contract-{role.value.replace('_', '-')}-{_tag()}"
+        token = self.mint(role, subject)
+        return User(role, subject, token, self.mall.acting_as(token))
+
+    @property
+    def operator(self) -> User:
+        return self.new(Role.OPERATOR)
+
+
 # ---- building blocks ---------------------------------------------------------------------------------------
 
 
-async def new_store(mall: MallbotsClient, *, participating: bool) -> str:
-    store_id = await mall.create_store(f"Contract Store {_tag()}", "Level 1")
+async def new_store(users: Users, *, participating: bool) -> tuple[User, str]:
+    """A store and the store owner who opened it."""
+    owner = users.new(Role.STORE_OWNER)
+    store_id = await owner.api.create_store(f"Contract Store {_tag()}", "Level 1")
     if participating:
-        await mall.enable_participation(store_id)
-    return store_id
+        await owner.api.enable_participation(store_id)
+    return owner, store_id
 
 
-async def new_product(mall: MallbotsClient, store_id: str) -> str:
-    return await mall.add_product(
+async def new_product(owner: User, store_id: str) -> str:
+    return await owner.api.add_product(
         store_id, f"Contract Widget {_tag()}", PRODUCT_PRICE, sku="W-1", description="A widget"
     )
 
 
-async def new_customer(mall: MallbotsClient, *, enabled: bool = True) -> str:
-    customer_id = await mall.register_customer(f"Contract Customer {_tag()}", "+1 555 0100")
+async def new_customer(users: Users, *, enabled: bool = True) -> User:
+    """A customer who registered itself (its ID is its token's); an operator disables it."""
+    customer = users.new(Role.CUSTOMER)
+    registered = await customer.api.register_customer(f"Contract Customer {_tag()}", "+1 555 0100")
+    assert registered == customer.customer_id, f"a customer registered as {registered}, not as its token's"
     if not enabled:
-        await mall.disable_customer(customer_id)
-    return customer_id
+        await users.operator.api.disable_customer(customer.customer_id)
+    return customer
+
+
+def store_values(owner: User, store_id: str) -> Values:
+    return {"storeId": store_id, "storeOwnerToken": owner.token}
+
+
+def customer_values(customer: User) -> Values:
+    return {"customerId": customer.customer_id, "customerToken": customer.token}
+
+
+def bot_values(bot: User) -> Values:
+    return {"botId": bot.subject, "botToken": bot.token}  # a bot's ID is its token's subject
 
 
 async def new_order(
-    mall: MallbotsClient, customer_id: str | None = None, *, paying: str = "100.00", outcome: str = "approved"
+    users: Users, customer: User | None = None, *, paying: str = "100.00", outcome: str = "approved"
 ) -> Values:
     """An order of two products at 10.00 (basket → checkout → the saga) that the saga ended in ``outcome``, with
-    everything it was made of."""
-    store_id = await new_store(mall, participating=True)
-    product_id = await new_product(mall, store_id)
-    customer_id = customer_id or await new_customer(mall)
-    payment_id = await mall.authorize_payment(customer_id, paying)
-    basket_id = await mall.start_basket(customer_id)
-    await mall.add_item(basket_id, product_id, 2)
-    await mall.checkout(basket_id, payment_id)
-    order = await mall.wait_for_order(basket_id, {"approved", "rejected"})
+    everything it was made of: each part by its user (the store by its owner, the rest by the customer)."""
+    owner, store_id = await new_store(users, participating=True)
+    product_id = await new_product(owner, store_id)
+    customer = customer or await new_customer(users)
+    shopper = customer.api
+    payment_id = await shopper.authorize_payment(customer.customer_id, paying)
+    basket_id = await shopper.start_basket(customer.customer_id)
+    await shopper.add_item(basket_id, product_id, 2)
+    await shopper.checkout(basket_id, payment_id)
+    order = await shopper.wait_for_order(basket_id, {"approved", "rejected"})
     assert order["status"] == outcome, f"the contract's order did not end {outcome}: {order}"
     return {
-        "storeId": store_id,
+        **store_values(owner, store_id),
+        **customer_values(customer),
         "productId": product_id,
-        "customerId": customer_id,
         "paymentId": payment_id,
         "orderId": order["id"],
         "shoppingListId": str(order["shoppingId"]),
     }
 
 
-async def ready_order(mall: MallbotsClient) -> Values:
-    """An order whose shopping is done: ready, its invoice pending."""
-    values = await new_order(mall)
-    await mall.assign_bot(values["shoppingListId"], f"bot-{_tag()}")
-    await mall.complete_shopping_list(values["shoppingListId"])
-    order = await mall.wait_for_order(values["orderId"], {"ready"})
+def customer_of(users: Users, values: Values) -> MallbotsClient:
+    """The API as the customer of a state's ``values``."""
+    return users.mall.acting_as(values["customerToken"])
+
+
+async def ready_order(users: Users) -> Values:
+    """An order whose shopping is done by a bot: ready, its invoice pending."""
+    values = await new_order(users)
+    bot = users.new(Role.BOT)
+    await bot.api.assign_bot(values["shoppingListId"], bot.subject)
+    await bot.api.complete_shopping_list(values["shoppingListId"])
+    shopper = customer_of(users, values)
+    order = await shopper.wait_for_order(values["orderId"], {"ready"})
     invoice_id = str(order["invoiceId"])
 
     async def invoice_shown() -> bool:
         try:
-            return bool((await mall.get_invoice(invoice_id))["status"] == "pending")
+            return bool((await shopper.get_invoice(invoice_id))["status"] == "pending")
         except ApiError as err:
             if err.status != 404:
                 raise
             return False
 
     await _eventually(invoice_shown, f"the invoice {invoice_id} being shown")
-    return values | {"invoiceId": invoice_id}
+    return values | bot_values(bot) | {"invoiceId": invoice_id}
 
 
-async def searchable(mall: MallbotsClient, order_id: str) -> None:
+async def searchable(shopper: MallbotsClient, order_id: str) -> None:
     async def found() -> bool:
         try:
-            return bool((await mall.get_search_order(order_id))["status"] == "approved")
+            return bool((await shopper.get_search_order(order_id))["status"] == "approved")
         except ApiError as err:
             if err.status != 404:
                 raise
@@ -129,124 +199,174 @@ async def searchable(mall: MallbotsClient, order_id: str) -> None:
 # ---- the states the pacts name -----------------------------------------------------------------------------
 
 
-async def a_store(mall: MallbotsClient) -> Values:
-    return {"storeId": await new_store(mall, participating=False)}
+async def a_store(users: Users) -> Values:
+    return store_values(*await new_store(users, participating=False))
 
 
-async def a_participating_store(mall: MallbotsClient) -> Values:
-    return {"storeId": await new_store(mall, participating=True)}
+async def a_participating_store(users: Users) -> Values:
+    return store_values(*await new_store(users, participating=True))
 
 
-async def a_store_with_a_product(mall: MallbotsClient) -> Values:
-    store_id = await new_store(mall, participating=False)
-    return {"storeId": store_id, "productId": await new_product(mall, store_id)}
+async def a_store_with_a_product(users: Users) -> Values:
+    owner, store_id = await new_store(users, participating=False)
+    return store_values(owner, store_id) | {"productId": await new_product(owner, store_id)}
 
 
-async def a_participating_store_with_a_product(mall: MallbotsClient) -> Values:
-    store_id = await new_store(mall, participating=True)
-    return {"storeId": store_id, "productId": await new_product(mall, store_id)}
+async def a_participating_store_with_a_product(users: Users) -> Values:
+    owner, store_id = await new_store(users, participating=True)
+    return store_values(owner, store_id) | {"productId": await new_product(owner, store_id)}
 
 
-async def a_customer(mall: MallbotsClient) -> Values:
-    return {"customerId": await new_customer(mall)}
+async def a_store_owner(users: Users) -> Values:
+    """A store owner with no store yet."""
+    return {"storeOwnerToken": users.new(Role.STORE_OWNER).token}
 
 
-async def a_disabled_customer(mall: MallbotsClient) -> Values:
-    return {"customerId": await new_customer(mall, enabled=False)}
+async def another_store_owner(users: Users) -> Values:
+    """A store owner who owns none of what the interaction's other states made."""
+    return {"otherStoreOwnerToken": users.new(Role.STORE_OWNER).token}
 
 
-async def an_authorized_payment(mall: MallbotsClient) -> Values:
-    customer_id = await new_customer(mall)
-    return {"customerId": customer_id, "paymentId": await mall.authorize_payment(customer_id, "100.00")}
+async def a_customer(users: Users) -> Values:
+    return customer_values(await new_customer(users))
 
 
-async def an_open_basket(mall: MallbotsClient) -> Values:
+async def an_unregistered_customer(users: Users) -> Values:
+    """Someone signed in as a customer who has not registered (yet): its customer ID is its token's."""
+    return customer_values(users.new(Role.CUSTOMER))
+
+
+async def another_customer(users: Users) -> Values:
+    """A registered customer who owns none of what the interaction's other states made."""
+    customer = await new_customer(users)
+    return {"otherCustomerId": customer.customer_id, "otherCustomerToken": customer.token}
+
+
+async def a_disabled_customer(users: Users) -> Values:
+    return customer_values(await new_customer(users, enabled=False))
+
+
+async def a_bot(users: Users) -> Values:
+    return bot_values(users.new(Role.BOT))
+
+
+async def another_bot(users: Users) -> Values:
+    """A bot that holds none of the interaction's shopping lists."""
+    bot = users.new(Role.BOT)
+    return {"otherBotId": bot.subject, "otherBotToken": bot.token}
+
+
+async def an_operator(users: Users) -> Values:
+    return {}  # every state answers an operator's token (ProviderStates.setup)
+
+
+async def an_authorized_payment(users: Users) -> Values:
+    customer = await new_customer(users)
+    return customer_values(customer) | {
+        "paymentId": await customer.api.authorize_payment(customer.customer_id, "100.00")
+    }
+
+
+async def an_open_basket(users: Users) -> Values:
     """Empty, with a payment of its customer to check out with."""
-    customer_id = await new_customer(mall)
-    payment_id = await mall.authorize_payment(customer_id, "100.00")
-    return {"customerId": customer_id, "paymentId": payment_id, "basketId": await mall.start_basket(customer_id)}
+    customer = await new_customer(users)
+    payment_id = await customer.api.authorize_payment(customer.customer_id, "100.00")
+    basket_id = await customer.api.start_basket(customer.customer_id)
+    return customer_values(customer) | {"paymentId": payment_id, "basketId": basket_id}
 
 
-async def an_open_basket_with_items(mall: MallbotsClient) -> Values:
+async def an_open_basket_with_items(users: Users) -> Values:
     """Two of one product (of a participating store), and a payment of its customer that covers them."""
-    values = await an_open_basket(mall) | await a_participating_store_with_a_product(mall)
-    await mall.add_item(values["basketId"], values["productId"], 2)
+    values = await an_open_basket(users) | await a_participating_store_with_a_product(users)
+    await customer_of(users, values).add_item(values["basketId"], values["productId"], 2)
     return values
 
 
-async def a_checked_out_basket(mall: MallbotsClient) -> Values:
-    values = await an_open_basket_with_items(mall)
-    await mall.checkout(values["basketId"], values["paymentId"])
+async def a_checked_out_basket(users: Users) -> Values:
+    values = await an_open_basket_with_items(users)
+    await customer_of(users, values).checkout(values["basketId"], values["paymentId"])
     return values
 
 
-async def a_product_of_a_store_that_does_not_participate(mall: MallbotsClient) -> Values:
-    return await a_store_with_a_product(mall)
+async def a_product_of_a_store_that_does_not_participate(users: Users) -> Values:
+    return await a_store_with_a_product(users)
 
 
-async def an_approved_order(mall: MallbotsClient) -> Values:
-    return await new_order(mall)
+async def an_approved_order(users: Users) -> Values:
+    return await new_order(users)
 
 
-async def a_rejected_order(mall: MallbotsClient) -> Values:
+async def a_rejected_order(users: Users) -> Values:
     """Rejected by the saga: its payment of 1.00 does not cover the total of 20.00."""
-    return await new_order(mall, paying="1.00", outcome="rejected")
+    return await new_order(users, paying="1.00", outcome="rejected")
 
 
-async def an_available_shopping_list(mall: MallbotsClient) -> Values:
-    return await new_order(mall)
+async def an_available_shopping_list(users: Users) -> Values:
+    """The list of an approved order, and a bot (that has not taken it)."""
+    return await new_order(users) | bot_values(users.new(Role.BOT))
 
 
-async def an_assigned_shopping_list(mall: MallbotsClient) -> Values:
-    values = await new_order(mall)
-    await mall.assign_bot(values["shoppingListId"], f"bot-{_tag()}")
+async def an_assigned_shopping_list(users: Users) -> Values:
+    """The list of an approved order, and the bot that took it."""
+    values = await new_order(users)
+    bot = users.new(Role.BOT)
+    await bot.api.assign_bot(values["shoppingListId"], bot.subject)
+    return values | bot_values(bot)
+
+
+async def a_ready_order_with_a_pending_invoice(users: Users) -> Values:
+    return await ready_order(users)
+
+
+async def a_paid_invoice(users: Users) -> Values:
+    values = await ready_order(users)
+    await customer_of(users, values).pay_invoice(values["invoiceId"])
     return values
 
 
-async def a_ready_order_with_a_pending_invoice(mall: MallbotsClient) -> Values:
-    return await ready_order(mall)
-
-
-async def a_paid_invoice(mall: MallbotsClient) -> Values:
-    values = await ready_order(mall)
-    await mall.pay_invoice(values["invoiceId"])
-    return values
-
-
-async def a_customer_with_notifications(mall: MallbotsClient) -> Values:
-    values = await new_order(mall)
+async def a_customer_with_notifications(users: Users) -> Values:
+    values = await new_order(users)
+    shopper = customer_of(users, values)
 
     async def notified() -> bool:
-        return bool(await mall.get_notifications(values["customerId"]))
+        return bool(await shopper.get_notifications(values["customerId"]))
 
     await _eventually(notified, f"the customer {values['customerId']} being notified")
     return values
 
 
-async def a_searchable_order(mall: MallbotsClient) -> Values:
-    values = await new_order(mall)
-    await searchable(mall, values["orderId"])
+async def a_searchable_order(users: Users) -> Values:
+    values = await new_order(users)
+    await searchable(customer_of(users, values), values["orderId"])
     return values
 
 
-async def a_customer_with_two_searchable_orders(mall: MallbotsClient) -> Values:
+async def a_customer_with_two_searchable_orders(users: Users) -> Values:
     """Two approved orders of one customer; ``next`` is the cursor to the second page of one."""
-    first = await new_order(mall)
-    second = await new_order(mall, first["customerId"])
-    await searchable(mall, first["orderId"])
-    await searchable(mall, second["orderId"])
-    page = await mall.search_orders({"customerId": first["customerId"]}, limit=1)
-    return {"customerId": first["customerId"], "next": str(page["next"])}
+    customer = await new_customer(users)
+    first = await new_order(users, customer)
+    second = await new_order(users, customer)
+    await searchable(customer.api, first["orderId"])
+    await searchable(customer.api, second["orderId"])
+    page = await customer.api.search_orders({"customerId": customer.customer_id}, limit=1)
+    return customer_values(customer) | {"next": str(page["next"])}
 
 
 STATES: dict[str, Builder] = {
+    "a store owner exists": a_store_owner,
+    "another store owner exists": another_store_owner,
     "a store exists": a_store,
     "a participating store exists": a_participating_store,
     "a store with a product exists": a_store_with_a_product,
     "a participating store with a product exists": a_participating_store_with_a_product,
     "a product of a store that does not participate exists": a_product_of_a_store_that_does_not_participate,
+    "an unregistered customer exists": an_unregistered_customer,
     "a customer exists": a_customer,
+    "another customer exists": another_customer,
     "a disabled customer exists": a_disabled_customer,
+    "a bot exists": a_bot,
+    "another bot exists": another_bot,
+    "an operator exists": an_operator,
     "an authorized payment exists": an_authorized_payment,
     "an open basket exists": an_open_basket,
     "an open basket with items exists": an_open_basket_with_items,
@@ -273,8 +393,9 @@ class ProviderStates:
     """Builds provider states on the session's event loop (where the API and the workers run) for the verifier,
     which asks for them from its own thread."""
 
-    def __init__(self, mall: MallbotsClient, loop: asyncio.AbstractEventLoop) -> None:
-        self.mall = mall
+    def __init__(self, mall: MallbotsClient, loop: asyncio.AbstractEventLoop, mint: TokenMint) -> None:
+        self.users = Users(mall, mint)
+        self.mint = mint
         self.loop = loop
         self.ready: dict[str, list[Values]] = defaultdict(list)
         self.url = ""
@@ -282,7 +403,7 @@ class ProviderStates:
     async def build(self, state: str) -> Values:
         if state not in STATES:
             raise KeyError(f"no provider state {state!r}: add it to {__name__}.STATES")
-        return await STATES[state](self.mall)
+        return await STATES[state](self.users)
 
     async def prebuild(self, pact: Path) -> None:
         """Build every state ``pact`` needs, concurrently, before the verifier asks for them one by one."""
@@ -296,9 +417,8 @@ class ProviderStates:
         await asyncio.gather(*(one(s) for s in states_of(pact) if s in STATES))
 
     async def setup(self, state: str) -> Values:
-        if self.ready[state]:
-            return self.ready[state].pop()
-        return await self.build(state)
+        values = self.ready[state].pop() if self.ready[state] else await self.build(state)
+        return values | {"operatorToken": self.mint(Role.OPERATOR, OPERATOR_SUBJECT)}
 
     def _change(self, request: dict[str, Any]) -> Values:
         """Called by the verifier (from the server's thread) before and after each interaction."""

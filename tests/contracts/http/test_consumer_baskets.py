@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pact import match
 
-from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, injected, path
+from .pacts import Caller, Case, ConsumerContract, case_id, consumer_contract, error, injected, path
 
 CUSTOMER = "5b2f7c1d-8e3a-4b6c-9d0e-1f2a3b4c5d6e"
 BASKET = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -58,6 +58,7 @@ CASES = [
         body={"customerId": injected("customerId", CUSTOMER)},
         response={"id": match.str(BASKET)},
         returns=lambda body: body["id"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to start a basket without a customer",
@@ -65,8 +66,10 @@ CASES = [
         "/api/baskets",
         lambda c: c.start_basket(""),
         status=400,
+        states=["a customer exists"],
         body={"customerId": ""},
         response=error("the customer ID cannot be blank"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to start a basket for an unknown customer",
@@ -74,8 +77,10 @@ CASES = [
         "/api/baskets",
         lambda c: c.start_basket(NO_CUSTOMER),
         status=404,
-        body={"customerId": NO_CUSTOMER},
+        states=["an unregistered customer exists"],
+        body={"customerId": injected("customerId", NO_CUSTOMER)},
         response=error(f"the customer {NO_CUSTOMER} is not registered", r"^the customer .+ is not registered$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to start a basket for a disabled customer",
@@ -86,6 +91,7 @@ CASES = [
         states=["a disabled customer exists"],
         body={"customerId": injected("customerId", CUSTOMER)},
         response=error(f"the customer {CUSTOMER} is disabled", r"^the customer .+ is disabled$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a basket",
@@ -95,6 +101,7 @@ CASES = [
         states=["an open basket with items exists"],
         response=basket("open", match.each_like(item(match.integer(2))), 20.0),
         returns=lambda body: body["basket"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an unknown basket",
@@ -102,7 +109,9 @@ CASES = [
         f"/api/baskets/{NO_BASKET}",
         lambda c: c.get_basket(NO_BASKET),
         status=404,
+        states=["a customer exists"],
         response=UNKNOWN_BASKET,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to add an item to a basket",
@@ -113,6 +122,7 @@ CASES = [
         body={"productId": THE_PRODUCT, "quantity": 2},
         response=basket("open", [item(2)], 20.0),
         returns=lambda body: body["basket"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to add no items to a basket",
@@ -123,6 +133,7 @@ CASES = [
         states=["an open basket exists", "a participating store with a product exists"],
         body={"productId": THE_PRODUCT, "quantity": 0},
         response=error("the quantity must be at least 1"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to add an unknown product to a basket",
@@ -133,6 +144,7 @@ CASES = [
         states=["an open basket exists"],
         body={"productId": NO_PRODUCT, "quantity": 1},
         response=error(f"the product {NO_PRODUCT} does not exist", r"^the product .+ does not exist$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to add an item to an unknown basket",
@@ -140,9 +152,10 @@ CASES = [
         f"/api/baskets/{NO_BASKET}/addItem",
         lambda c: c.add_item(NO_BASKET, PRODUCT, 1),
         status=404,
-        states=["a participating store with a product exists"],
+        states=["a participating store with a product exists", "a customer exists"],
         body={"productId": THE_PRODUCT, "quantity": 1},
         response=UNKNOWN_BASKET,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to add an item to a checked out basket",
@@ -153,6 +166,7 @@ CASES = [
         states=["a checked out basket exists"],
         body={"productId": THE_PRODUCT, "quantity": 1},
         response=CHECKED_OUT,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to add a product of a store that does not participate to a basket",
@@ -166,6 +180,7 @@ CASES = [
             "the store Contract Store is not participating in the mall",
             r"^the store .+ is not participating in the mall$",
         ),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to remove an item from a basket",
@@ -176,6 +191,7 @@ CASES = [
         body={"productId": THE_PRODUCT, "quantity": 1},
         response=basket("open", [item(1)], 10.0),
         returns=lambda body: body["basket"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to remove no items from a basket",
@@ -186,6 +202,7 @@ CASES = [
         states=["an open basket with items exists"],
         body={"productId": THE_PRODUCT, "quantity": 0},
         response=error("the quantity must be at least 1"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to remove a product that is not in the basket",
@@ -196,6 +213,7 @@ CASES = [
         states=["an open basket with items exists"],
         body={"productId": NO_PRODUCT, "quantity": 1},
         response=error(f"the product {NO_PRODUCT} is not in the basket", r"^the product .+ is not in the basket$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to remove an item from an unknown basket",
@@ -203,8 +221,10 @@ CASES = [
         f"/api/baskets/{NO_BASKET}/removeItem",
         lambda c: c.remove_item(NO_BASKET, NO_PRODUCT, 1),
         status=404,
+        states=["a customer exists"],
         body={"productId": NO_PRODUCT, "quantity": 1},
         response=UNKNOWN_BASKET,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to remove an item from a checked out basket",
@@ -215,6 +235,7 @@ CASES = [
         states=["a checked out basket exists"],
         body={"productId": THE_PRODUCT, "quantity": 1},
         response=CHECKED_OUT,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to check out a basket",
@@ -225,6 +246,7 @@ CASES = [
         body={"paymentId": injected("paymentId", PAYMENT)},
         response=basket("checked_out", match.each_like(item(match.integer(2))), 20.0, match.str(PAYMENT)),
         returns=lambda body: body["basket"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to check out an empty basket",
@@ -235,6 +257,7 @@ CASES = [
         states=["an open basket exists"],
         body={"paymentId": injected("paymentId", PAYMENT)},
         response=error("the basket is empty"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to check out a basket without a payment",
@@ -245,6 +268,7 @@ CASES = [
         states=["an open basket with items exists"],
         body={"paymentId": ""},
         response=error("the payment ID cannot be blank"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to check out an unknown basket",
@@ -252,8 +276,10 @@ CASES = [
         f"/api/baskets/{NO_BASKET}/checkout",
         lambda c: c.checkout(NO_BASKET, PAYMENT),
         status=404,
+        states=["a customer exists"],
         body={"paymentId": PAYMENT},
         response=UNKNOWN_BASKET,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to check out a checked out basket",
@@ -264,6 +290,7 @@ CASES = [
         states=["a checked out basket exists"],
         body={"paymentId": injected("paymentId", PAYMENT)},
         response=CHECKED_OUT,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel a basket",
@@ -273,6 +300,7 @@ CASES = [
         states=["an open basket exists"],
         response=basket("cancelled", [], 0.0),
         returns=lambda body: body["basket"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel an unknown basket",
@@ -280,7 +308,9 @@ CASES = [
         f"/api/baskets/{NO_BASKET}",
         lambda c: c.cancel_basket(NO_BASKET),
         status=404,
+        states=["a customer exists"],
         response=UNKNOWN_BASKET,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel a checked out basket",
@@ -290,6 +320,29 @@ CASES = [
         status=409,
         states=["a checked out basket exists"],
         response=CHECKED_OUT,
+        caller=Caller.CUSTOMER,
+    ),
+    # ---- whose ----
+    Case(
+        "a request to get another customer's basket",
+        "GET",
+        path("/api/baskets/{basketId}", **AT),
+        lambda c: c.get_basket(BASKET),
+        status=404,
+        states=["an open basket exists", "another customer exists"],
+        response=error(f"the basket {BASKET} does not exist", r"^the basket .+ does not exist$"),
+        caller=Caller.OTHER_CUSTOMER,
+    ),
+    Case(
+        "a request to start a basket for another customer",
+        "POST",
+        "/api/baskets",
+        lambda c: c.start_basket(CUSTOMER),
+        status=403,
+        states=["a customer exists", "another customer exists"],
+        body={"customerId": injected("customerId", CUSTOMER)},
+        response=error("a customer acts only for itself; the body names another customer"),
+        caller=Caller.OTHER_CUSTOMER,
     ),
 ]
 

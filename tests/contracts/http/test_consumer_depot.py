@@ -7,11 +7,13 @@ from collections.abc import Iterator
 import pytest
 from pact import match
 
-from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, exactly, path
+from .pacts import Caller, Case, ConsumerContract, case_id, consumer_contract, error, exactly, injected, path
 
 LIST = "2d4f6a8c-0e1b-4c3d-9e5f-7a9b1c3d5e7f"  # a shopping list's ID is its order's
 NO_LIST = "no-such-list"
 AT = {"shoppingListId": LIST}
+BOT = "bot-7"  # a bot's ID is its token's subject
+THE_BOT = injected("botId", BOT)
 
 UNKNOWN_LIST = error(f"the shopping list {NO_LIST} does not exist", r"^the shopping list .+ does not exist$")
 
@@ -57,6 +59,7 @@ CASES = [
             )
         },
         returns=lambda body: body["shoppingLists"],
+        caller=Caller.BOT,
     ),
     Case(
         "a request to list the available shopping lists",
@@ -67,6 +70,7 @@ CASES = [
         query={"status": "available"},
         response={"shoppingLists": match.each_like(shopping_list(exactly("available")))},
         returns=lambda body: body["shoppingLists"],
+        caller=Caller.BOT,
     ),
     Case(
         "a request to list the shopping lists of a status that does not exist",
@@ -74,11 +78,13 @@ CASES = [
         "/api/depot/shopping",
         lambda c: c.get_shopping_lists("lost"),
         status=400,
+        states=["a bot exists"],
         query={"status": "lost"},
         response=error(
             "status: Input should be 'pending', 'available', 'assigned', 'completed' or 'cancelled'",
             r"^status: .+$",
         ),
+        caller=Caller.BOT,
     ),
     Case(
         "a request to get a shopping list",
@@ -88,6 +94,7 @@ CASES = [
         states=["an available shopping list exists"],
         response={"shoppingList": shopping_list("available")},
         returns=lambda body: body["shoppingList"],
+        caller=Caller.BOT,
     ),
     Case(
         "a request to get an unknown shopping list",
@@ -95,17 +102,20 @@ CASES = [
         f"/api/depot/shopping/{NO_LIST}",
         lambda c: c.get_shopping_list(NO_LIST),
         status=404,
+        states=["a bot exists"],
         response=UNKNOWN_LIST,
+        caller=Caller.BOT,
     ),
     Case(
         "a request to assign a bot to a shopping list",
         "PUT",
         path("/api/depot/shopping/{shoppingListId}/assign", **AT),
-        lambda c: c.assign_bot(LIST, "bot-7"),
+        lambda c: c.assign_bot(LIST, BOT),
         states=["an available shopping list exists"],
-        body={"botId": "bot-7"},
-        response={"shoppingList": shopping_list("assigned", "bot-7")},
+        body={"botId": THE_BOT},
+        response={"shoppingList": shopping_list("assigned", THE_BOT)},
         returns=lambda body: body["shoppingList"],
+        caller=Caller.BOT,
     ),
     Case(
         "a request to assign no bot to a shopping list",
@@ -116,25 +126,29 @@ CASES = [
         states=["an available shopping list exists"],
         body={"botId": ""},
         response=error("the bot ID cannot be blank"),
+        caller=Caller.OPERATOR,
     ),
     Case(
         "a request to assign a bot to an unknown shopping list",
         "PUT",
         f"/api/depot/shopping/{NO_LIST}/assign",
-        lambda c: c.assign_bot(NO_LIST, "bot-7"),
+        lambda c: c.assign_bot(NO_LIST, BOT),
         status=404,
-        body={"botId": "bot-7"},
+        states=["a bot exists"],
+        body={"botId": THE_BOT},
         response=UNKNOWN_LIST,
+        caller=Caller.BOT,
     ),
     Case(
         "a request to assign a bot to an assigned shopping list",
         "PUT",
         path("/api/depot/shopping/{shoppingListId}/assign", **AT),
-        lambda c: c.assign_bot(LIST, "bot-7"),
+        lambda c: c.assign_bot(LIST, "bot-9"),
         status=409,
-        states=["an assigned shopping list exists"],
-        body={"botId": "bot-7"},
+        states=["an assigned shopping list exists", "another bot exists"],
+        body={"botId": injected("otherBotId", "bot-9")},
         response=error("the shopping list is assigned; only an available list can be assigned"),
+        caller=Caller.OTHER_BOT,
     ),
     Case(
         "a request to complete a shopping list",
@@ -142,8 +156,9 @@ CASES = [
         path("/api/depot/shopping/{shoppingListId}/complete", **AT),
         lambda c: c.complete_shopping_list(LIST),
         states=["an assigned shopping list exists"],
-        response={"shoppingList": shopping_list("completed", match.str("bot-7"))},
+        response={"shoppingList": shopping_list("completed", THE_BOT)},
         returns=lambda body: body["shoppingList"],
+        caller=Caller.BOT,
     ),
     Case(
         "a request to complete an unknown shopping list",
@@ -151,16 +166,51 @@ CASES = [
         f"/api/depot/shopping/{NO_LIST}/complete",
         lambda c: c.complete_shopping_list(NO_LIST),
         status=404,
+        states=["a bot exists"],
         response=UNKNOWN_LIST,
+        caller=Caller.BOT,
     ),
     Case(
-        "a request to complete a shopping list no bot was assigned to",
+        "a request by an operator to complete a shopping list no bot was assigned to",
         "PUT",
         path("/api/depot/shopping/{shoppingListId}/complete", **AT),
         lambda c: c.complete_shopping_list(LIST),
         status=409,
         states=["an available shopping list exists"],
         response=error("the shopping list is available; only an assigned list can be completed"),
+        caller=Caller.OPERATOR,
+    ),
+    # ---- which bot ----
+    Case(
+        "a request by a bot to complete a shopping list no bot was assigned to",
+        "PUT",
+        path("/api/depot/shopping/{shoppingListId}/complete", **AT),
+        lambda c: c.complete_shopping_list(LIST),
+        status=404,
+        states=["an available shopping list exists"],
+        response=error(f"the shopping list {LIST} does not exist", r"^the shopping list .+ does not exist$"),
+        caller=Caller.BOT,
+    ),
+    Case(
+        "a request by another bot to complete an assigned shopping list",
+        "PUT",
+        path("/api/depot/shopping/{shoppingListId}/complete", **AT),
+        lambda c: c.complete_shopping_list(LIST),
+        status=404,
+        states=["an assigned shopping list exists", "another bot exists"],
+        response=error(f"the shopping list {LIST} does not exist", r"^the shopping list .+ does not exist$"),
+        caller=Caller.OTHER_BOT,
+    ),
+    Case(
+        "a request by a bot to assign another bot to a shopping list",
+        "PUT",
+        path("/api/depot/shopping/{shoppingListId}/assign", **AT),
+        lambda c: c.assign_bot(LIST, "bot-9"),
+        status=403,
+        states=["an available shopping list exists"],
+        body={"botId": "bot-9"},
+        response=error("a bot acts only as itself: its bot ID is its token's subject"),
+        caller=Caller.BOT,
     ),
 ]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pact import match
 
-from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, injected, path, timestamp
+from .pacts import Caller, Case, ConsumerContract, case_id, consumer_contract, error, injected, path, timestamp
 
 CUSTOMER = "5b2f7c1d-8e3a-4b6c-9d0e-1f2a3b4c5d6e"
 PAYMENT = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
@@ -16,8 +16,11 @@ ORDER = "2d4f6a8c-0e1b-4c3d-9e5f-7a9b1c3d5e7f"
 NO_ORDER = "no-such-order"
 AT = {"orderId": ORDER}
 
+THE_CUSTOMER = injected("customerId", CUSTOMER)
 SHOPPING = match.str(ORDER)  # the shopping list's ID is the order's
 UNKNOWN_ORDER = error(f"the order {NO_ORDER} does not exist", r"^the order .+ does not exist$")
+# someone else's order answers as one that does not exist
+THE_ORDER_UNSEEN = error(f"the order {ORDER} does not exist", r"^the order .+ does not exist$")
 
 
 def order(
@@ -62,12 +65,13 @@ CASES = [
         lambda c: c.create_order(CUSTOMER, PAYMENT, {PRODUCT: 2}),
         states=["an authorized payment exists", "a participating store with a product exists"],
         body={
-            "customerId": injected("customerId", CUSTOMER),
+            "customerId": THE_CUSTOMER,
             "paymentId": injected("paymentId", PAYMENT),
             "items": items(injected("productId", PRODUCT), 2),
         },
         response={"id": match.str(ORDER)},
         returns=lambda body: body["id"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to place an order of nothing",
@@ -75,8 +79,10 @@ CASES = [
         "/api/ordering",
         lambda c: c.create_order(CUSTOMER, PAYMENT, {}),
         status=400,
-        body={"customerId": CUSTOMER, "paymentId": PAYMENT, "items": []},
+        states=["a customer exists"],
+        body={"customerId": THE_CUSTOMER, "paymentId": PAYMENT, "items": []},
         response=error("the order has no items"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to place an order of no pieces of a product",
@@ -84,8 +90,10 @@ CASES = [
         "/api/ordering",
         lambda c: c.create_order(CUSTOMER, PAYMENT, {PRODUCT: 0}),
         status=400,
-        body={"customerId": CUSTOMER, "paymentId": PAYMENT, "items": items(PRODUCT, 0)},
+        states=["a customer exists"],
+        body={"customerId": THE_CUSTOMER, "paymentId": PAYMENT, "items": items(PRODUCT, 0)},
         response=error("the quantity must be at least 1"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an order",
@@ -95,6 +103,7 @@ CASES = [
         states=["an approved order exists"],
         response=order("approved"),
         returns=lambda body: body["order"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a ready order",
@@ -104,6 +113,7 @@ CASES = [
         states=["a ready order with a pending invoice exists"],
         response=order("ready", invoice=match.str(ORDER)),
         returns=lambda body: body["order"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a rejected order",
@@ -115,6 +125,7 @@ CASES = [
             "rejected", shopping=None, reason=match.str("the payment of 1.00 does not cover the order total 20.00")
         ),
         returns=lambda body: body["order"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an unknown order",
@@ -122,7 +133,9 @@ CASES = [
         f"/api/ordering/{NO_ORDER}",
         lambda c: c.get_order(NO_ORDER),
         status=404,
+        states=["a customer exists"],
         response=UNKNOWN_ORDER,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel an order",
@@ -132,6 +145,7 @@ CASES = [
         states=["an approved order exists"],
         response=order("cancelled"),
         returns=lambda body: body["order"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel an unknown order",
@@ -139,7 +153,9 @@ CASES = [
         f"/api/ordering/{NO_ORDER}",
         lambda c: c.cancel_order(NO_ORDER),
         status=404,
+        states=["a customer exists"],
         response=UNKNOWN_ORDER,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel a ready order",
@@ -149,6 +165,7 @@ CASES = [
         status=409,
         states=["a ready order with a pending invoice exists"],
         response=error("the order is ready and can no longer be cancelled"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to cancel a rejected order",
@@ -158,6 +175,28 @@ CASES = [
         status=409,
         states=["a rejected order exists"],
         response=error("the order is rejected and can no longer be cancelled"),
+        caller=Caller.CUSTOMER,
+    ),
+    # ---- whose ----
+    Case(
+        "a request to get another customer's order",
+        "GET",
+        path("/api/ordering/{orderId}", **AT),
+        lambda c: c.get_order(ORDER),
+        status=404,
+        states=["an approved order exists", "another customer exists"],
+        response=THE_ORDER_UNSEEN,
+        caller=Caller.OTHER_CUSTOMER,
+    ),
+    Case(
+        "a request to cancel another customer's order",
+        "DELETE",
+        path("/api/ordering/{orderId}", **AT),
+        lambda c: c.cancel_order(ORDER),
+        status=404,
+        states=["an approved order exists", "another customer exists"],
+        response=THE_ORDER_UNSEEN,
+        caller=Caller.OTHER_CUSTOMER,
     ),
 ]
 

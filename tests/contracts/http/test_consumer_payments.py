@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pact import match
 
-from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, injected, path
+from .pacts import Caller, Case, ConsumerContract, case_id, consumer_contract, error, injected, path
 
 CUSTOMER = "5b2f7c1d-8e3a-4b6c-9d0e-1f2a3b4c5d6e"
 PAYMENT = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
@@ -41,6 +41,7 @@ CASES = [
         body={"customerId": injected("customerId", CUSTOMER), "amount": 100.0},
         response={"id": match.str(PAYMENT)},
         returns=lambda body: body["id"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to authorize a payment of nothing",
@@ -51,6 +52,7 @@ CASES = [
         states=["a customer exists"],
         body={"customerId": injected("customerId", CUSTOMER), "amount": 0.0},
         response=error("the payment amount must be greater than zero"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to authorize a payment without a customer",
@@ -58,8 +60,10 @@ CASES = [
         "/api/payments",
         lambda c: c.authorize_payment("", 100),
         status=400,
+        states=["a customer exists"],
         body={"customerId": "", "amount": 100.0},
         response=error("the customer ID cannot be blank"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to authorize a payment of an unknown customer",
@@ -67,8 +71,10 @@ CASES = [
         "/api/payments",
         lambda c: c.authorize_payment(NO_CUSTOMER, 100),
         status=404,
-        body={"customerId": NO_CUSTOMER, "amount": 100.0},
+        states=["an unregistered customer exists"],
+        body={"customerId": injected("customerId", NO_CUSTOMER), "amount": 100.0},
         response=error(f"the customer {NO_CUSTOMER} is not registered", r"^the customer .+ is not registered$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to authorize a payment of a disabled customer",
@@ -79,6 +85,7 @@ CASES = [
         states=["a disabled customer exists"],
         body={"customerId": injected("customerId", CUSTOMER), "amount": 100.0},
         response=error(f"the customer {CUSTOMER} is disabled", r"^the customer .+ is disabled$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a payment",
@@ -96,6 +103,7 @@ CASES = [
             }
         },
         returns=lambda body: body["payment"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a payment reserved for an order",
@@ -113,6 +121,7 @@ CASES = [
             }
         },
         returns=lambda body: body["payment"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an unknown payment",
@@ -120,7 +129,9 @@ CASES = [
         f"/api/payments/{NO_PAYMENT}",
         lambda c: c.get_payment(NO_PAYMENT),
         status=404,
+        states=["a customer exists"],
         response=error(f"the payment {NO_PAYMENT} does not exist", r"^the payment .+ does not exist$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an invoice",
@@ -130,6 +141,7 @@ CASES = [
         states=["a ready order with a pending invoice exists"],
         response={"invoice": invoice("pending")},
         returns=lambda body: body["invoice"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an unknown invoice",
@@ -137,7 +149,9 @@ CASES = [
         f"/api/payments/invoices/{NO_INVOICE}",
         lambda c: c.get_invoice(NO_INVOICE),
         status=404,
+        states=["a customer exists"],
         response=UNKNOWN_INVOICE,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to pay an invoice",
@@ -147,6 +161,7 @@ CASES = [
         states=["a ready order with a pending invoice exists"],
         response={"invoice": invoice("paid")},
         returns=lambda body: body["invoice"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to pay a paid invoice",
@@ -156,6 +171,7 @@ CASES = [
         status=409,
         states=["a paid invoice exists"],
         response=error("the invoice is paid; only a pending invoice can be paid"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to pay an unknown invoice",
@@ -163,7 +179,41 @@ CASES = [
         f"/api/payments/invoices/{NO_INVOICE}/pay",
         lambda c: c.pay_invoice(NO_INVOICE),
         status=404,
+        states=["a customer exists"],
         response=UNKNOWN_INVOICE,
+        caller=Caller.CUSTOMER,
+    ),
+    # ---- whose ----
+    Case(
+        "a request to authorize a payment for another customer",
+        "POST",
+        "/api/payments",
+        lambda c: c.authorize_payment(CUSTOMER, 100),
+        status=403,
+        states=["a customer exists", "another customer exists"],
+        body={"customerId": injected("customerId", CUSTOMER), "amount": 100.0},
+        response=error("a customer acts only for itself; the body names another customer"),
+        caller=Caller.OTHER_CUSTOMER,
+    ),
+    Case(
+        "a request to get another customer's payment",
+        "GET",
+        path("/api/payments/{paymentId}", paymentId=PAYMENT),
+        lambda c: c.get_payment(PAYMENT),
+        status=404,
+        states=["an authorized payment exists", "another customer exists"],
+        response=error(f"the payment {PAYMENT} does not exist", r"^the payment .+ does not exist$"),
+        caller=Caller.OTHER_CUSTOMER,
+    ),
+    Case(
+        "a request to pay another customer's invoice",
+        "PUT",
+        path("/api/payments/invoices/{invoiceId}/pay", invoiceId=ORDER),
+        lambda c: c.pay_invoice(ORDER),
+        status=404,
+        states=["a ready order with a pending invoice exists", "another customer exists"],
+        response=error(f"the invoice {ORDER} does not exist", r"^the invoice .+ does not exist$"),
+        caller=Caller.OTHER_CUSTOMER,
     ),
 ]
 

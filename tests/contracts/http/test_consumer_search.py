@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pact import match
 
-from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, injected, path, timestamp
+from .pacts import Caller, Case, ConsumerContract, case_id, consumer_contract, error, injected, path, timestamp
 
 CUSTOMER = "5b2f7c1d-8e3a-4b6c-9d0e-1f2a3b4c5d6e"
 ORDER = "2d4f6a8c-0e1b-4c3d-9e5f-7a9b1c3d5e7f"
@@ -49,6 +49,7 @@ CASES = [
         body={"filters": FILTERS},
         response={"orders": match.each_like(ORDER_VIEW), "next": ""},
         returns=lambda body: body,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to search orders by every filter",
@@ -83,6 +84,7 @@ CASES = [
         },
         response={"orders": match.each_like(ORDER_VIEW, max=1), "next": ""},
         returns=lambda body: body,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request for the first page of a customer's orders",
@@ -93,6 +95,7 @@ CASES = [
         body={"filters": FILTERS, "limit": 1},
         response={"orders": match.each_like(ORDER_VIEW, max=1), "next": match.str(CURSOR)},
         returns=lambda body: body,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request for the next page of a customer's orders",
@@ -103,6 +106,7 @@ CASES = [
         body={"filters": FILTERS, "next": injected("next", CURSOR), "limit": 1},
         response={"orders": match.each_like(ORDER_VIEW, max=1), "next": ""},
         returns=lambda body: body,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to search orders with a minimum total above the maximum",
@@ -110,8 +114,10 @@ CASES = [
         "/api/search/orders",
         lambda c: c.search_orders({"minTotal": 50, "maxTotal": 10}),
         status=400,
+        states=["a customer exists"],
         body={"filters": {"minTotal": 50, "maxTotal": 10}},
         response=error("minTotal cannot be more than maxTotal"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to search orders with a page of none",
@@ -119,8 +125,10 @@ CASES = [
         "/api/search/orders",
         lambda c: c.search_orders({}, limit=0),
         status=400,
+        states=["a customer exists"],
         body={"filters": {}, "limit": 0},
         response=error("limit must be between 1 and 100", r"^limit must be between 1 and \d+$"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to search orders from a cursor the API never gave out",
@@ -128,8 +136,10 @@ CASES = [
         "/api/search/orders",
         lambda c: c.search_orders({}, next="not-a-cursor"),
         status=400,
+        states=["a customer exists"],
         body={"filters": {}, "next": "not-a-cursor"},
         response=error("next is not a cursor this API gave out"),
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an order's search view",
@@ -139,6 +149,7 @@ CASES = [
         states=["a searchable order exists"],
         response={"order": ORDER_VIEW},
         returns=lambda body: body["order"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get the search view of an unknown order",
@@ -146,7 +157,42 @@ CASES = [
         f"/api/search/orders/{NO_ORDER}",
         lambda c: c.get_search_order(NO_ORDER),
         status=404,
+        states=["a customer exists"],
         response=error(f"the order {NO_ORDER} does not exist", r"^the order .+ does not exist$"),
+        caller=Caller.CUSTOMER,
+    ),
+    # ---- whose ----
+    Case(
+        "a request by an operator to search the orders of a store, whoever placed them",
+        "POST",
+        "/api/search/orders",
+        lambda c: c.search_orders({"storeIds": [STORE]}),
+        states=["a searchable order exists"],
+        body={"filters": {"storeIds": [injected("storeId", STORE)]}},
+        response={"orders": match.each_like(ORDER_VIEW), "next": ""},
+        returns=lambda body: body,
+        caller=Caller.OPERATOR,
+    ),
+    Case(
+        "a request to search another customer's orders",
+        "POST",
+        "/api/search/orders",
+        lambda c: c.search_orders({"customerId": CUSTOMER}),
+        status=403,
+        states=["a customer exists", "another customer exists"],
+        body={"filters": FILTERS},
+        response=error("a customer acts only for itself; the body names another customer"),
+        caller=Caller.OTHER_CUSTOMER,
+    ),
+    Case(
+        "a request to get the search view of another customer's order",
+        "GET",
+        path("/api/search/orders/{orderId}", orderId=ORDER),
+        lambda c: c.get_search_order(ORDER),
+        status=404,
+        states=["a searchable order exists", "another customer exists"],
+        response=error(f"the order {ORDER} does not exist", r"^the order .+ does not exist$"),
+        caller=Caller.OTHER_CUSTOMER,
     ),
 ]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pact import match
 
-from .pacts import Case, ConsumerContract, case_id, consumer_contract, error, exactly, injected, path
+from .pacts import Caller, Case, ConsumerContract, case_id, consumer_contract, error, exactly, injected, path
 
 STORE = "3c1e2a4b-0d5f-4e6a-8b7c-9d0e1f2a3b4c"
 PRODUCT = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"
@@ -50,19 +50,23 @@ CASES = [
         "POST",
         "/api/stores",
         lambda c: c.create_store("Contract Store", "Level 1"),
+        states=["a store owner exists"],
         body={"name": "Contract Store", "location": "Level 1"},
         response={"id": match.str(STORE)},
         returns=lambda body: body["id"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to create a store with an idempotency key",
         "POST",
         "/api/stores",
         lambda c: c.create_store("Contract Store", "Level 1", key=IDEMPOTENCY_KEY),
+        states=["a store owner exists"],
         headers={"Idempotency-Key": IDEMPOTENCY_KEY},
         body={"name": "Contract Store", "location": "Level 1"},
         response={"id": match.str(STORE)},
         returns=lambda body: body["id"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to create a store with a blank name",
@@ -70,35 +74,40 @@ CASES = [
         "/api/stores",
         lambda c: c.create_store("", "Level 1"),
         status=400,
+        states=["a store owner exists"],
         body={"name": "", "location": "Level 1"},
         response=error("the store name cannot be blank"),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to list the stores",
         "GET",
         "/api/stores",
         lambda c: c.get_stores(),
-        states=["a store exists"],
+        states=["a store exists", "an unregistered customer exists"],
         response={"stores": match.each_like(store())},
         returns=lambda body: body["stores"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to list the participating stores",
         "GET",
         "/api/stores/participating",
         lambda c: c.get_stores(participating=True),
-        states=["a participating store exists"],
+        states=["a participating store exists", "an unregistered customer exists"],
         response={"stores": match.each_like(store(participating=exactly(True)))},
         returns=lambda body: body["stores"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a store",
         "GET",
         path("/api/stores/{storeId}", **STORE_PATH),
         lambda c: c.get_store(STORE),
-        states=["a store exists"],
+        states=["a store exists", "an unregistered customer exists"],
         response={"store": store()},
         returns=lambda body: body["store"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an unknown store",
@@ -106,7 +115,9 @@ CASES = [
         f"/api/stores/{NO_STORE}",
         lambda c: c.get_store(NO_STORE),
         status=404,
+        states=["an unregistered customer exists"],
         response=UNKNOWN_STORE,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to enable a store's participation",
@@ -116,6 +127,7 @@ CASES = [
         states=["a store exists"],
         response={"store": store(participating=True)},
         returns=lambda body: body["store"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to enable the participation of a participating store",
@@ -125,6 +137,7 @@ CASES = [
         status=409,
         states=["a participating store exists"],
         response=error("the store is already participating"),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to enable the participation of an unknown store",
@@ -132,7 +145,9 @@ CASES = [
         f"/api/stores/{NO_STORE}/participating",
         lambda c: c.enable_participation(NO_STORE),
         status=404,
+        states=["a store owner exists"],
         response=UNKNOWN_STORE,
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to disable a store's participation",
@@ -142,6 +157,7 @@ CASES = [
         states=["a participating store exists"],
         response={"store": store(participating=False)},
         returns=lambda body: body["store"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to disable the participation of a store that does not participate",
@@ -151,6 +167,7 @@ CASES = [
         status=409,
         states=["a store exists"],
         response=error("the store is not participating"),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to disable the participation of an unknown store",
@@ -158,7 +175,9 @@ CASES = [
         f"/api/stores/{NO_STORE}/participating",
         lambda c: c.disable_participation(NO_STORE),
         status=404,
+        states=["a store owner exists"],
         response=UNKNOWN_STORE,
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to rebrand a store",
@@ -169,6 +188,7 @@ CASES = [
         body={"name": "Rebranded Store"},
         response={"store": store(name="Rebranded Store")},
         returns=lambda body: body["store"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to rebrand a store with a blank name",
@@ -179,6 +199,7 @@ CASES = [
         states=["a store exists"],
         body={"name": ""},
         response=error("the store name cannot be blank"),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to rebrand an unknown store",
@@ -186,8 +207,10 @@ CASES = [
         f"/api/stores/{NO_STORE}/rebrand",
         lambda c: c.rebrand_store(NO_STORE, "Rebranded Store"),
         status=404,
+        states=["a store owner exists"],
         body={"name": "Rebranded Store"},
         response=UNKNOWN_STORE,
+        caller=Caller.STORE_OWNER,
     ),
     # ---- products ----
     Case(
@@ -199,6 +222,7 @@ CASES = [
         body={"name": "Contract Widget", "description": "A widget", "sku": "W-1", "price": 19.99},
         response={"id": match.str(PRODUCT)},
         returns=lambda body: body["id"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to add a product with a negative price",
@@ -209,6 +233,7 @@ CASES = [
         states=["a store exists"],
         body={"name": "Contract Widget", "description": "A widget", "sku": "W-1", "price": -1.0},
         response=error("the product price cannot be negative"),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to add a product to an unknown store",
@@ -216,17 +241,20 @@ CASES = [
         f"/api/stores/{NO_STORE}/products",
         lambda c: c.add_product(NO_STORE, "Contract Widget", 19.99, sku="W-1", description="A widget"),
         status=404,
+        states=["a store owner exists"],
         body={"name": "Contract Widget", "description": "A widget", "sku": "W-1", "price": 19.99},
         response=UNKNOWN_STORE,
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to list a store's products",
         "GET",
         path("/api/stores/{storeId}/products", **STORE_PATH),
         lambda c: c.get_catalog(STORE),
-        states=["a store with a product exists"],
+        states=["a store with a product exists", "an unregistered customer exists"],
         response={"products": match.each_like(product())},
         returns=lambda body: body["products"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to list the products of an unknown store",
@@ -234,16 +262,19 @@ CASES = [
         f"/api/stores/{NO_STORE}/products",
         lambda c: c.get_catalog(NO_STORE),
         status=404,
+        states=["an unregistered customer exists"],
         response=UNKNOWN_STORE,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get a product",
         "GET",
         path("/api/stores/products/{productId}", **PRODUCT_PATH),
         lambda c: c.get_product(PRODUCT),
-        states=["a store with a product exists"],
+        states=["a store with a product exists", "an unregistered customer exists"],
         response={"product": product()},
         returns=lambda body: body["product"],
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to get an unknown product",
@@ -251,7 +282,9 @@ CASES = [
         f"/api/stores/products/{NO_PRODUCT}",
         lambda c: c.get_product(NO_PRODUCT),
         status=404,
+        states=["an unregistered customer exists"],
         response=UNKNOWN_PRODUCT,
+        caller=Caller.CUSTOMER,
     ),
     Case(
         "a request to rebrand a product",
@@ -262,6 +295,7 @@ CASES = [
         body={"name": "Rebranded Widget", "description": "A better widget"},
         response={"product": product(name="Rebranded Widget", description="A better widget")},
         returns=lambda body: body["product"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to rebrand a product with a blank name",
@@ -272,6 +306,7 @@ CASES = [
         states=["a store with a product exists"],
         body={"name": "", "description": "A better widget"},
         response=error("the product name cannot be blank"),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to rebrand an unknown product",
@@ -279,8 +314,10 @@ CASES = [
         f"/api/stores/products/{NO_PRODUCT}/rebrand",
         lambda c: c.rebrand_product(NO_PRODUCT, "Rebranded Widget", "A better widget"),
         status=404,
+        states=["a store owner exists"],
         body={"name": "Rebranded Widget", "description": "A better widget"},
         response=UNKNOWN_PRODUCT,
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to increase a product's price",
@@ -291,6 +328,7 @@ CASES = [
         body={"price": 12.5},
         response={"product": product(price=12.5)},
         returns=lambda body: body["product"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to increase a product's price to a lower price",
@@ -304,6 +342,7 @@ CASES = [
             "the new price must be higher than the current price 10.00",
             r"^the new price must be higher than the current price \d+\.\d{2}$",
         ),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to increase the price of an unknown product",
@@ -311,8 +350,10 @@ CASES = [
         f"/api/stores/products/{NO_PRODUCT}/increasePrice",
         lambda c: c.change_price(NO_PRODUCT, 12.5, increase=True),
         status=404,
+        states=["a store owner exists"],
         body={"price": 12.5},
         response=UNKNOWN_PRODUCT,
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to decrease a product's price",
@@ -323,6 +364,7 @@ CASES = [
         body={"price": 7.5},
         response={"product": product(price=7.5)},
         returns=lambda body: body["product"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to decrease a product's price to a higher price",
@@ -336,6 +378,7 @@ CASES = [
             "the new price must be lower than the current price 10.00",
             r"^the new price must be lower than the current price \d+\.\d{2}$",
         ),
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to decrease the price of an unknown product",
@@ -343,8 +386,10 @@ CASES = [
         f"/api/stores/products/{NO_PRODUCT}/decreasePrice",
         lambda c: c.change_price(NO_PRODUCT, 7.5, increase=False),
         status=404,
+        states=["a store owner exists"],
         body={"price": 7.5},
         response=UNKNOWN_PRODUCT,
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to remove a product",
@@ -354,6 +399,7 @@ CASES = [
         states=["a store with a product exists"],
         response={"product": product()},
         returns=lambda body: body["product"],
+        caller=Caller.STORE_OWNER,
     ),
     Case(
         "a request to remove an unknown product",
@@ -361,7 +407,53 @@ CASES = [
         f"/api/stores/products/{NO_PRODUCT}",
         lambda c: c.remove_product(NO_PRODUCT),
         status=404,
+        states=["a store owner exists"],
         response=UNKNOWN_PRODUCT,
+        caller=Caller.STORE_OWNER,
+    ),
+    # ---- who may, and whose ----
+    Case(
+        "a request by another store owner to rebrand a store",
+        "PUT",
+        path("/api/stores/{storeId}/rebrand", **STORE_PATH),
+        lambda c: c.rebrand_store(STORE, "Rebranded Store"),
+        status=404,
+        states=["a store exists", "another store owner exists"],
+        body={"name": "Rebranded Store"},
+        # someone else's store answers as one that does not exist
+        response=error(f"the store {STORE} does not exist", r"^the store .+ does not exist$"),
+        caller=Caller.OTHER_STORE_OWNER,
+    ),
+    Case(
+        "a request by another store owner to increase a product's price",
+        "PUT",
+        path("/api/stores/products/{productId}/increasePrice", **PRODUCT_PATH),
+        lambda c: c.change_price(PRODUCT, 12.5, increase=True),
+        status=404,
+        states=["a store with a product exists", "another store owner exists"],
+        body={"price": 12.5},
+        response=error(f"the product {PRODUCT} does not exist", r"^the product .+ does not exist$"),
+        caller=Caller.OTHER_STORE_OWNER,
+    ),
+    Case(
+        "a request by a customer to create a store",
+        "POST",
+        "/api/stores",
+        lambda c: c.create_store("Contract Store", "Level 1"),
+        status=403,
+        states=["an unregistered customer exists"],
+        body={"name": "Contract Store", "location": "Level 1"},
+        response=error("this needs the role operator or store_owner; the token has customer"),
+        caller=Caller.CUSTOMER,
+    ),
+    Case(
+        "a request to list the stores without a token",
+        "GET",
+        "/api/stores",
+        lambda c: c.get_stores(),
+        status=401,
+        response=error("a bearer token is required"),
+        caller=None,
     ),
 ]
 

@@ -1,5 +1,9 @@
 """Running the Pact verifier against the real API, from a thread: the API and the workers it needs run on the
-session's event loop, which must stay free while the verifier waits for their answers."""
+session's event loop, which must stay free while the verifier waits for their answers.
+
+The verifier adds no token of its own: each request carries the one its interaction names (``pacts.Caller``),
+which the interaction's provider state answered, so a request the pact makes as a customer reaches the API as
+that customer, and one with no token as no one."""
 
 from __future__ import annotations
 
@@ -27,18 +31,16 @@ async def verify(
     api_url: str,
     states: ProviderStates,
     *,
-    token: str,
     description: str | None = None,
 ) -> Verification:
     """Verify ``pact`` against the API at ``api_url`` (only the interactions whose description matches the regex
-    ``description``, if given), every request carrying the bearer ``token``."""
+    ``description``, if given)."""
     verifier = (
         Verifier(provider, host="127.0.0.1")
         .add_transport(url=api_url)
         .add_source(pact)
         .state_handler(states.url, teardown=True, body=True)
         .set_request_timeout(REQUEST_TIMEOUT_MS)
-        .add_custom_header("Authorization", f"Bearer {token}")
     )
     if description is not None:
         verifier.filter(description)
