@@ -216,3 +216,15 @@ async def test_a_role_the_rule_does_not_name_is_refused_before_the_route_runs() 
     answer = await _call(app, "POST", "/api/stores", issuer.mint("customer-1", [Role.CUSTOMER]))
     assert answer.status_code == 403
     assert answer.json()["message"] == "this needs the role operator or store_owner; the token has customer"
+
+
+@pytest.mark.parametrize(("role", "status"), [(None, 401), (Role.CUSTOMER, 403), (Role.OPERATOR, 200)])
+async def test_metrics_need_an_operator_when_they_are_not_public(role: Role | None, status: int) -> None:
+    issuer = LocalIssuer.generate("mallbots")
+    context = _context(issuer.verifier())
+    context.metrics_public = False
+    token = issuer.mint(f"{role}-1", [role]) if role is not None else None
+
+    answer = await _call(create_app(context), "GET", "/metrics", token)
+
+    assert answer.status_code == status, answer.text
