@@ -11,6 +11,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from api import access
@@ -192,6 +194,18 @@ async def test_a_route_added_without_a_rule_is_refused_even_to_an_operator(metho
 
     assert answer.status_code == 403, answer.text
     assert answer.json()["message"] == "this route has no access rule; it serves no one"
+
+
+def test_the_table_check_names_a_plain_starlette_route_added_without_a_rule() -> None:
+    """``authorize`` is a FastAPI dependency: a plain Starlette route (``app.add_route``) never runs it and is
+    served to anyone, so this table check is the only guard for one."""
+    app = _full_app()
+
+    async def raw(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("served")
+
+    app.add_route("/api/raw", raw, methods=["GET"])
+    assert _unruled(_operations(list(app.routes))) == ["GET /api/raw"]
 
 
 async def test_a_route_added_without_a_rule_is_refused_with_authentication_off() -> None:
