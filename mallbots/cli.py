@@ -364,6 +364,7 @@ def stuck_sagas(
     from mallbots.bootstrap import connect_temporal
     from mallbots.codec import DEV_KEYS_FILE, PrivacyConfigError, payload_keys
     from mallbots.tools.operators import find_stuck_sagas
+    from mallbots.transport import TransportConfigError, temporal_transport
 
     settings = Settings()
     target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
@@ -372,7 +373,8 @@ def stuck_sagas(
     local = address is None and settings.temporal_address is None and dev_keys.exists()
     try:
         keys = payload_keys(settings, dev_keys=dev_keys if local else None)
-    except PrivacyConfigError as err:
+        temporal_transport(settings)  # a TLS setting that cannot be used: said here, not as a traceback
+    except (PrivacyConfigError, TransportConfigError) as err:
         raise typer.BadParameter(str(err)) from err
 
     async def run() -> int:

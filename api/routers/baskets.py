@@ -34,6 +34,7 @@ from api.schemas import (
 from domain.baskets import model as rules
 from domain.baskets.model import Basket
 from domain.shared.errors import Conflict
+from domain.shared.text import require_id
 from readmodels.baskets import queries
 from readmodels.baskets.tables import BasketRow
 from workflows.baskets.basket_workflow import BasketWorkflow
@@ -155,6 +156,7 @@ async def _command(
 async def add_item(
     basket_id: BasketIdPath, body: ItemRequest, client: TemporalClient, db: BasketsReadModel
 ) -> BasketResponse:
+    require_id(body.product_id, "product ID")  # a 400 before the basket's state is asked (a 409 if closed)
     # Names and prices come from baskets' own copy of the catalogue (event-carried state).
     product = (await queries.catalog_products(db, [body.product_id])).get(body.product_id)
     cmd = AddItem(product_id=body.product_id, quantity=body.quantity, product=product)
@@ -165,6 +167,7 @@ async def add_item(
 async def remove_item(
     basket_id: BasketIdPath, body: ItemRequest, client: TemporalClient, db: BasketsReadModel
 ) -> BasketResponse:
+    require_id(body.product_id, "product ID")  # a 400 before the basket's state is asked (a 409 if closed)
     cmd = RemoveItem(product_id=body.product_id, quantity=body.quantity)
     return await _command(client, db, basket_id, BasketWorkflow.remove_item, cmd)
 

@@ -20,6 +20,7 @@ from activities.shared.poison import column_text, dead_letters_of, delivered_eve
 from mallbots.db import Databases
 from mallbots.services import DEFINITIONS, ServiceResources, public_coroutines
 from mallbots.settings import Settings
+from mallbots.transport import database_tls
 from workflows.shared.spec import EntitySpec
 
 _ERROR_TEXT_LIMIT = 4000
@@ -85,8 +86,9 @@ class RetryOutcome:
 
 
 def databases_for(settings: Settings, services: Iterable[str]) -> Databases:
-    """The services' databases from the settings (raises RuntimeError when a URL is missing)."""
-    return Databases({s: settings.database_url_for(s) for s in services}, pool_size=2)
+    """The services' databases from the settings, over TLS as they say (raises RuntimeError when a URL is
+    missing or a TLS setting cannot be used)."""
+    return Databases({s: settings.database_url_for(s) for s in services}, pool_size=2, tls=database_tls(settings))
 
 
 async def list_dead_letters(databases: Databases, services: Iterable[str]) -> list[DeadLetter]:

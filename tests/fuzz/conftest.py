@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
+from requests.structures import CaseInsensitiveDict
 import schemathesis
 from schemathesis import Case
 from schemathesis.schemas import BaseSchema
@@ -51,15 +52,18 @@ CONFIG: dict[str, Any] = {
     # or invalid component, undeclared methods) and fuzzing; the stateful test adds sequences.
     "checks": {
         # Tighter than schemathesis' defaults, which also allow what an API with logins, redirects and rate
-        # limits may answer (3xx, 401, 403, 429): this one has none of them, so such an answer is a bug.
+        # limits may answer (3xx, 401, 403, 429): every valid case carries an operator's token (``auth`` in
+        # ``api_schema``), who may call every route, and there are no redirects or rate limits, so such an
+        # answer is a bug.
         # Valid data may still meet an ID that does not exist (404: most IDs the fuzzer makes up) or a command
         # the entity's state does not allow (409: e.g. adding to a checked-out basket), both by design. 5xx
         # stay allowed here only because `not_a_server_error` reports them (once, not twice).
         "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "409", "5xx"]},
         # Invalid input is a 400 (the README's API conventions); a path segment made invalid may route nowhere
         # (404) or to another operation's path (405); a body too large is a 413, a media type other than JSON
-        # a 415. A 409 or 422 would mean that the input reached the entity or the key store unvalidated.
-        "negative_data_rejection": {"expected-statuses": ["400", "404", "405", "413", "415", "5xx"]},
+        # a 415; a request left without its bearer token (a missing security component) is a 401. A 409 or 422
+        # would mean that the input reached the entity or the key store unvalidated.
+        "negative_data_rejection": {"expected-statuses": ["400", "401", "404", "405", "413", "415", "5xx"]},
     },
     "operations": [
         {
@@ -116,6 +120,18 @@ def prepare(case: Case[Any]) -> None:
     _no_cursor_the_api_never_gave_out(case)
     _ranges_in_order(case)
     _one_line_per_product(case)
+
+
+def _valid_credentials(case: Case[Any], token: str) -> None:
+    """A valid case carries a valid credential: the operator's token, who may call every route. (Schemathesis'
+    coverage phase also draws the bearer scheme's header as if it were a free-form string parameter, and a
+    made-up ``Authorization: 4dr )Ub`` is rightly a 401.) Invalid cases are sent as drawn: one left without
+    its token, or with a made-up one, is a 401, which ``negative_data_rejection`` expects."""
+    meta = case.meta
+    if meta is not None and meta.generation.mode.is_positive:
+        if case.headers is None:
+            case.headers = CaseInsensitiveDict()
+        case.headers["Authorization"] = f"Bearer {token}"
 
 
 def _fresh_idempotency_key(case: Case[Any]) -> None:
@@ -202,14 +218,15 @@ class Fuzzer:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, token: str) -> None:
         self.loop = loop
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"  # an operator: every route is open to it
+        self.session = requests.Session()  # no token of its own: a case carries it (or, to test, leaves it out)
+        self.token = token
         self.cases: Counter[str] = Counter()
         self.seconds = 0.0
 
     def send(self, case: Case[Any], call: Callable[[], T]) -> T:
         """``call`` sends ``case`` (and validates the answer) from a worker thread, within CASE_TIMEOUT."""
         prepare(case)
+        _valid_credentials(case, self.token)
         self.cases[case.operation.label] += 1
         started = time.monotonic()
         try:
@@ -275,6 +292,8 @@ def api_schema(stack: Stack, real_ids: dict[str, list[str]], session_loop: async
         {
             **CONFIG,
             "base-url": stack.api_url,
+            # The document's one security scheme, filled with an operator's token (no sign-up to try).
+            "auth": {"openapi": {"bearer": {"bearer": stack.token()}}, "auto-signup": False},
             "dictionaries": {name: {"values": ids} for name, ids in real_ids.items()},
             "parameters": {
                 where: {"dictionary": name, "probability": REAL_ID_PROBABILITY} for where, name in REAL_IDS.items()

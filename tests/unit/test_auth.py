@@ -77,7 +77,7 @@ async def test_a_token_signed_by_another_key_is_refused(issuer: LocalIssuer) -> 
 
 async def test_unsigned_and_shared_secret_tokens_are_refused(issuer: LocalIssuer) -> None:
     """``alg: none`` and HS256 signed with the public key (the classic confusion attack) never pass."""
-    unsigned = jwt.encode(_claims(roles=["operator"]), None, algorithm="none")
+    unsigned = jwt.encode(_claims(roles=["operator"]), "", algorithm="none")
     public_pem = issuer.key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -145,6 +145,7 @@ class _Provider:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                body: dict[str, Any]
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": provider.issuer, "jwks_uri": f"{provider.issuer}/jwks"}
                 elif self.path == "/jwks":
