@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 
-from api.auth import Principal, Role, principal_of, roles_text
+from api.auth import CHALLENGE, Principal, Role, principal_of, roles_text, why_unauthenticated
 from domain.shared.errors import NotFound
 from domain.shared.text import require_id
 from readmodels.baskets.tables import BasketRow
@@ -82,7 +81,7 @@ def _column_of(service: str, column: Any, key: Any, param: str, what: str, *, by
     async def owned(request: Request, principal: Principal) -> bool:
         value = _param(request, param, what)
         async with _sessions(request, service)() as session:
-            found = (await session.execute(select(column).where(key == value))).scalar_one_or_none()
+            found = (await session.exec(select(column).where(key == value))).first()
         return found is not None and found == (principal.subject if by_subject else principal.customer_id)
 
     return owned
@@ -105,7 +104,7 @@ async def _own_product(request: Request, principal: Principal) -> bool:
             .join(ProductRow, col(ProductRow.store_id) == col(StoreRow.id))
             .where(col(ProductRow.id) == value)
         )
-        owner = (await session.execute(query)).scalar_one_or_none()
+        owner = (await session.exec(query)).first()
     return owner is not None and owner == principal.subject
 
 
@@ -200,8 +199,8 @@ def rule_for(method: str, path: str) -> Rule | None:
     return RULES.get(("GET" if method == "HEAD" else method, path))
 
 
-def _unauthenticated() -> HTTPException:
-    return HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="mallbots"'})
+def _unauthenticated(request: Request) -> HTTPException:
+    return HTTPException(401, why_unauthenticated(request), headers={"WWW-Authenticate": CHALLENGE})
 
 
 def _missing(request: Request, what: str) -> NotFound:
@@ -219,7 +218,7 @@ async def authorize(request: Request) -> None:
         return
     principal = principal_of(request)
     if principal is None:
-        raise _unauthenticated()
+        raise _unauthenticated(request)
     if principal.is_operator or rule.anyone:
         return
     if not principal.roles & rule.roles:
@@ -235,7 +234,7 @@ def caller(request: Request) -> Principal:
     """The authorized caller, for a route that acts on what it is (its rule has already let it in)."""
     principal = principal_of(request)
     if principal is None:
-        raise _unauthenticated()
+        raise _unauthenticated(request)
     return principal
 
 

@@ -1,8 +1,10 @@
 """Authentication: who is calling. A bearer JWT, verified by PyJWT, becomes a ``Principal``.
 
 ``Authentication`` (an ASGI middleware) verifies the token of any request that carries one and puts the
-principal in the request's state; a token that does not verify is a 401 there and then. Whether a route
-needs a principal, and which, is decided by its rule in ``api.access`` (the one place for that).
+principal in the request's state, or, when it does not verify, why not. Whether a route needs a principal,
+and which, is decided by its rule in ``api.access`` (the one place for that): a route that needs one answers
+a 401 with that reason; a public one does not care (the codec endpoint, for one, takes a bearer secret of its
+own in the same header).
 
 Two verifiers: ``OidcVerifier`` for any standard identity provider (its discovery document names the JWKS;
 keys are fetched and cached by PyJWT's ``PyJWKClient``), and ``LocalVerifier`` for the local issuer of
@@ -28,8 +30,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.schemas import error_body
-
 log = logging.getLogger(__name__)
 
 # Asymmetric only: a shared-secret (HS*) or unsigned ("none") token is never accepted.
@@ -39,7 +39,7 @@ MAX_TOKEN_BYTES = 8192
 # A subject becomes part of IDs and keys: printable, bounded.
 SUBJECT_PATTERN = re.compile(r"[\x21-\x7e]{1,200}")
 _CUSTOMER_NAMESPACE = uuid.UUID("0b6c8f1e-3d52-4b8e-9c1a-27f4d0e5a913")
-CHALLENGE = [(b"www-authenticate", b'Bearer realm="mallbots"')]
+CHALLENGE = 'Bearer realm="mallbots"'  # the WWW-Authenticate of every 401
 
 
 class AuthConfigError(RuntimeError):
@@ -202,13 +202,10 @@ class OidcVerifier:
         return _principal(claims, self.roles_claim)
 
 
-def _refusal(message: str) -> bytes:
-    return json.dumps(error_body(401, message), separators=(",", ":")).encode()
-
-
 class Authentication:
     """Verifies the bearer token of every request that has one; the principal goes to the request state
-    (``principal``), None when no token was sent. With authentication off every request is ``ANONYMOUS``."""
+    (``principal``), None when no token was sent or it did not verify (``auth_error`` then says why). With
+    authentication off every request is ``ANONYMOUS``."""
 
     def __init__(self, app: ASGIApp, verifier: Callable[[], TokenVerifier | None]) -> None:
         self.app = app
@@ -225,15 +222,12 @@ class Authentication:
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers", ())).get(b"authorization")
-        if header is None:
-            state["principal"] = None  # the route's rule decides whether that is enough
-            await self.app(scope, receive, send)
-            return
-        try:
-            state["principal"] = await verifier.verify(_bearer(header))
-        except InvalidToken as err:
-            await _respond_401(send, str(err))
-            return
+        state["principal"] = None  # the route's rule decides whether that is enough
+        if header is not None:
+            try:
+                state["principal"] = await verifier.verify(_bearer(header))
+            except InvalidToken as err:
+                state["auth_error"] = str(err)
         await self.app(scope, receive, send)
 
 
@@ -246,17 +240,15 @@ def _bearer(header: bytes) -> str:
     return token.strip()
 
 
-async def _respond_401(send: Send, message: str) -> None:
-    body = _refusal(message)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *CHALLENGE]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 def principal_of(request: Request) -> Principal | None:
-    """The caller ``Authentication`` found (None: no token was sent)."""
-    found: Principal | None = request.state.principal if hasattr(request.state, "principal") else None
+    """The caller ``Authentication`` found (None: no token was sent, or it did not verify)."""
+    found: Principal | None = getattr(request.state, "principal", None)
     return found
+
+
+def why_unauthenticated(request: Request) -> str:
+    """What a route that needs a caller answers with its 401."""
+    return str(getattr(request.state, "auth_error", "") or "a bearer token is required")
 
 
 def roles_text(roles: Iterable[Role]) -> str:

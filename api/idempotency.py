@@ -10,8 +10,8 @@ and storing its answer, the retry sends the command again: an entity still runni
 update ID; one that has ended since answers as it would now (e.g. 409 "the basket is checked out").
 
 Keys are the caller's own: stored (and used as update IDs and to derive created IDs) prefixed by the
-subject of the caller's token (``api.auth``), so one caller's key never replays, or collides with, another
-caller's request. A request without a verified caller (it will be refused a 401) claims no key.
+subject and roles of the caller's token (``api.auth``), so one caller's key never replays, or collides with,
+another caller's request. A request without a verified caller (it will be refused a 401) claims no key.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.auth import Principal
 from api.schemas import error_body
 from domain.shared.errors import InvalidArgument
 from domain.shared.text import require_text
@@ -46,10 +47,14 @@ WITHOUT_EFFECTS = {"search", "notifications"}  # their POSTs and GETs only read
 current_key: ContextVar[str | None] = ContextVar("idempotency_key", default=None)
 
 
-def scoped_key(subject: str, key: str) -> str:
-    """The key as stored and used: the caller's own (a subject has no spaces, so the two never blur). The
-    anonymous caller of authentication-off has no subject: its keys are the keys, as in the book."""
-    return f"{subject} {key}" if subject else key
+def scoped_key(principal: Principal, key: str) -> str:
+    """The key as stored and used: the caller's own, in the roles it has now (a stored answer is replayed
+    before the route's rule is asked again: a subject whose roles changed must not replay what its old roles
+    were answered). Subjects and roles have no spaces, so the parts never blur. The anonymous caller of
+    authentication-off has no subject: its keys are the keys, as in the book."""
+    if not principal.subject:
+        return key
+    return f"{principal.subject} {','.join(sorted(principal.roles))} {key}"
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -114,7 +119,7 @@ class Idempotency:
         except InvalidArgument as err:
             await _respond(send, 400, _error(400, err.message))
             return
-        scoped = scoped_key(principal.subject, key)
+        scoped = scoped_key(principal, key)
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
         request_print = fingerprint(method, path, body)

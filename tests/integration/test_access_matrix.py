@@ -818,16 +818,29 @@ async def test_a_key_reused_by_another_customer_on_the_first_callers_basket_is_n
 
 
 # ---- the codec endpoint's own secret ---------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: api.auth.Authentication verifies every Authorization header as a JWT, so the codec endpoint's "
-    "documented header form (Authorization: Bearer <MALLBOTS_CODEC_TOKEN>) is refused 401 before api.codec sees it",
-)
 async def test_the_codec_endpoint_takes_its_secret_in_the_authorization_header(world: World) -> None:
+    """Its own bearer secret, not a JWT: authentication leaves a public route's Authorization header alone."""
     answer = await world.http.post(
         "/codec/decode", json={"payloads": []}, headers={"Authorization": f"Bearer {world.stack.codec_token}"}
     )
     assert (answer.status_code, answer.json()) == (200, {"payloads": []}), answer.text
+    wrong = await world.http.post("/codec/decode", json={"payloads": []}, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403, wrong.text
+
+
+async def test_a_subject_whose_roles_changed_does_not_replay_what_its_old_roles_were_answered(world: World) -> None:
+    """A stored answer is replayed before the route's rule is asked: keys are scoped by subject *and* roles."""
+    assert world.stack.issuer is not None
+    subject, key = f"demoted-{uuid.uuid4().hex[:6]}", str(uuid.uuid4())
+    body = {"customerId": world.c2}
+    as_operator = {"Authorization": f"Bearer {world.stack.issuer.mint(subject, [Role.OPERATOR])}"}
+    as_customer = {"Authorization": f"Bearer {world.stack.issuer.mint(subject, [Role.CUSTOMER])}"}
+
+    first = await world.http.post("/api/baskets", json=body, headers={**as_operator, "Idempotency-Key": key})
+    again = await world.http.post("/api/baskets", json=body, headers={**as_customer, "Idempotency-Key": key})
+
+    assert first.status_code == 200, first.text
+    assert again.status_code == 403 and "idempotent-replayed" not in again.headers, again.text
 
 
 # ---- another customer's payment, named inside a customer's own request -------------------------------------
