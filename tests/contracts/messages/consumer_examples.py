@@ -37,6 +37,7 @@ STORE: dict[str, Any] = {
     "name": "Robots R Us",
     "location": "Level 2, unit 14",
     "participating": False,
+    "owner": "pact-owner-1",  # the subject of the store owner's token (api.access checks it)
 }
 PRODUCT: dict[str, Any] = {
     "id": "pact-product-1",
@@ -163,7 +164,7 @@ EXAMPLES: dict[str, tuple[int, dict[str, Any]]] = {
 # (subscriber, aggregate) → the snapshot fields that subscriber depends on. Computed fields (``total``)
 # are left out on purpose: the subscribers' models recompute them from the items and ignore them on input.
 NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("stores", "store"): ("id", "name", "location", "participating"),
+    ("stores", "store"): ("id", "name", "location", "participating", "owner"),
     ("baskets", "store"): ("id", "name", "location", "participating"),
     ("depot", "store"): ("id", "name", "location", "participating"),
     ("search", "store"): ("id", "name", "location"),

@@ -82,6 +82,7 @@ READ_MODELS: dict[tuple[str, str], ReadModel] = {
             "name": s["name"],
             "location": s["location"],
             "participating": s["participating"],
+            "owner": s["owner"],
             "version": e["number"],
         },
     ),
