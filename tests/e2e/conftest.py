@@ -1,4 +1,5 @@
-"""Gherkin journeys through the REST API of the session's running stack.
+"""Gherkin journeys through the REST API of the session's running stack, each step as the user it speaks for
+(under a token of the stack's local issuer: ``steps/world.py``).
 
 pytest-bdd steps are plain functions, while the client is async and the stack (API server and workers)
 lives on pytest-asyncio's session event loop. That loop is idle while a synchronous test runs, so a step
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import pytest
 from _pytest.fixtures import FixtureRequest
 from pytest_bdd.parser import Feature, Scenario, Step
 
+from api.auth import Role
+from mallbots.identity import LocalIssuer
 from mallbots.stack import Stack
 from tests.e2e.steps.baskets import *  # noqa: F403  (step definitions are fixtures: pytest-bdd finds them here)
 from tests.e2e.steps.common import *  # noqa: F403
@@ -30,15 +34,29 @@ from tests.e2e.steps.stores import *  # noqa: F403
 from tests.e2e.steps.world import World
 
 
+def bad_tokens(stack: Stack) -> dict[str, str]:
+    """Tokens the API must refuse, by what is wrong with them (an operator's, but for that)."""
+    issuer = stack.issuer
+    assert issuer is not None, "the journeys need the stack's local issuer"
+    subject, roles = "e2e-mallory", [Role.OPERATOR]
+    return {
+        "a token that has expired": issuer.mint(subject, roles, ttl=timedelta(minutes=-5)),
+        "a token signed by another key": LocalIssuer.generate(issuer.audience, issuer.roles_claim).mint(subject, roles),
+        "a token for another API": LocalIssuer(issuer.key, "another-api", issuer.roles_claim).mint(subject, roles),
+        "something that is not a token": "not-a-token",
+    }
+
+
 @pytest.fixture(scope="session")
 async def mall(stack: Stack) -> AsyncIterator[Mall]:
-    async with Mall.connect(stack.api_url, asyncio.get_running_loop(), stack.token()) as session_mall:
+    loop = asyncio.get_running_loop()
+    async with Mall.connect(stack.api_url, loop, stack.token, bad_tokens(stack)) as session_mall:
         yield session_mall
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def world(mall: Mall) -> World:
+    return World(mall)
 
 
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> bool | None:

@@ -1,4 +1,6 @@
-"""Steps every feature shares: the mall's stores, products and customers, and how a refusal is checked."""
+"""Steps every feature shares: the mall's stores, products and customers, and how a refusal is checked. Each
+acts as its user: a store is opened and stocked by its owner, a customer registers itself and authorizes its
+own payments and fills its own baskets, and an operator disables a customer."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import TypeVar
 from pytest_bdd import given, parsers, then
 
 from tests.e2e.steps.mall import Mall
-from tests.e2e.steps.world import World
+from tests.e2e.steps.world import STORE_OWNER, World
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -44,18 +46,24 @@ def checks_refusal(func: F) -> F:
 # ---- stores and products ----------------------------------------------------------------------------------
 
 
-def open_store(mall: Mall, world: World, label: str, participating: bool, location: str = "Level 1") -> str:
-    store_id = mall.run(mall.api.create_store(world.unique(label), location))
+def open_store(
+    mall: Mall, world: World, label: str, participating: bool, location: str = "Level 1", owner: str = STORE_OWNER
+) -> str:
+    """``owner`` opens the store (it is theirs: only they run it)."""
+    store_id = mall.run(world.store_owner(owner).create_store(world.unique(label), location))
     world.stores[label] = store_id
+    world.store_owners[label] = owner
     if participating:
-        mall.run(mall.api.enable_participation(store_id))
+        mall.run(world.owner_of(label).enable_participation(store_id))
     return store_id
 
 
 def stock(mall: Mall, world: World, store_label: str, goods: str) -> None:
+    owner = world.owner_of(store_label)
     for label, price in _GOODS.findall(goods):
-        product_id = mall.run(mall.api.add_product(world.store_id(store_label), world.unique(label), price))
+        product_id = mall.run(owner.add_product(world.store_id(store_label), world.unique(label), price))
         world.products[label] = product_id
+        world.product_stores[label] = store_label
 
 
 @given(
@@ -75,7 +83,9 @@ def a_store(mall: Mall, world: World, kind: str, store: str, location: str | Non
 
 
 def register(mall: Mall, world: World, label: str, sms: str = DEFAULT_SMS) -> str:
-    customer_id = mall.run(mall.api.register_customer(world.unique(label), sms))
+    """The customer registers itself, under its own token: the customer it becomes is the one its token is."""
+    customer_id = mall.run(world.customer_named(label).register_customer(world.unique(label), sms))
+    assert customer_id == world.customer_id_of(label), f"{label} registered as {customer_id}, not as its token's"
     world.customers[label] = customer_id
     world.customer_label = label
     return customer_id
@@ -88,14 +98,14 @@ def a_registered_customer(mall: Mall, world: World, name: str, sms: str | None) 
 
 @given("an operator has disabled the customer")
 def the_customer_was_disabled(mall: Mall, world: World) -> None:
-    mall.run(mall.api.disable_customer(world.customer_id))
+    mall.run(world.operator.disable_customer(world.customer_id))
 
 
 # ---- payments and baskets -------------------------------------------------------------------------------------
 
 
 def authorize(mall: Mall, world: World, value: str) -> str:
-    payment_id = mall.run(mall.api.authorize_payment(world.customer_id, value))
+    payment_id = world.bought(mall.run(world.customer.authorize_payment(world.customer_id, value)))
     world.payments.append(payment_id)
     return payment_id
 
@@ -106,9 +116,9 @@ def a_payment(mall: Mall, world: World, value: str) -> None:
 
 
 def fill_basket(mall: Mall, world: World, wanted: str) -> str:
-    world.basket_id = mall.run(mall.api.start_basket(world.customer_id))
+    world.basket_id = world.bought(mall.run(world.customer.start_basket(world.customer_id)))
     for label, quantity in items(wanted):
-        mall.run(mall.api.add_item(world.basket_id, world.product_id(label), quantity))
+        mall.run(world.customer.add_item(world.basket_id, world.product_id(label), quantity))
     return world.basket_id
 
 

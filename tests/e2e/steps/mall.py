@@ -1,14 +1,15 @@
-"""Running the async REST client from synchronous pytest-bdd steps."""
+"""Running the async REST client from synchronous pytest-bdd steps, as whichever user a step speaks for."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mallbots.tools.client import MallbotsClient
+from api.auth import Role
+from mallbots.tools.client import MallbotsClient, TokenMint
 
 T = TypeVar("T")
 
@@ -19,16 +20,32 @@ POLL_INTERVAL = 0.05
 
 @dataclass
 class Mall:
-    """The mall's REST API as the steps see it: ``mall.run(mall.api.create_store(...))``."""
+    """The mall's REST API as the steps see it: ``mall.run(world.customer.start_basket(...))``.
+
+    ``api`` carries no token (a request through it is anonymous); ``acting_as`` gives the API under a token of
+    the stack's issuer for a user, sharing ``api``'s connections. ``bad_tokens``: tokens the API must refuse,
+    by what is wrong with them."""
 
     api: MallbotsClient
     loop: asyncio.AbstractEventLoop
+    mint: TokenMint
+    bad_tokens: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, api_url: str, loop: asyncio.AbstractEventLoop, token: str) -> AsyncIterator[Mall]:
-        async with MallbotsClient(api_url, token=token) as client:
-            yield cls(client, loop)
+    async def connect(
+        cls,
+        api_url: str,
+        loop: asyncio.AbstractEventLoop,
+        mint: TokenMint,
+        bad_tokens: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Mall]:
+        async with MallbotsClient(api_url) as client:
+            yield cls(client, loop, mint, dict(bad_tokens or {}))
+
+    def acting_as(self, role: Role, subject: str) -> MallbotsClient:
+        """The API under a token of ``subject`` with ``role``."""
+        return self.api.acting_as(self.mint(role, subject))
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run one call to completion on the session loop (which serves the API and the workers meanwhile)."""

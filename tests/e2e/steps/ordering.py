@@ -1,4 +1,5 @@
-"""A customer's steps with orders, and the helpers that take an order to a given state."""
+"""A customer's steps with orders, and the helpers that take an order to a given state: the customer checks out
+or orders, a bot picks the list, the customer pays or cancels, each as itself."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pytest_bdd import given, parsers, then, when
 from mallbots.tools.client import ApiError, Json
 from tests.e2e.steps.common import authorize, fill_basket, items, quoted, register
 from tests.e2e.steps.mall import Mall
-from tests.e2e.steps.world import World, money
+from tests.e2e.steps.world import DEPOT_BOT, World, money
 
 FINAL = {"completed", "rejected", "cancelled"}
 AMPLE = "1000.00"  # a payment that covers any order of these scenarios
@@ -15,17 +16,17 @@ SHORT = "0.01"  # one that covers none
 
 
 def checkout(mall: Mall, world: World) -> str:
-    mall.run(mall.api.checkout(world.basket_id, world.payment_id))
-    world.order_id = world.basket_id  # the order's ID is the basket's
+    mall.run(world.customer_of(world.basket_id).checkout(world.basket_id, world.payment_id))
+    world.order_id = world.basket_id  # the order's ID is the basket's (and so is its customer)
     world.placed.append(world.order_id)
     return world.order_id
 
 
 def order_directly(mall: Mall, world: World, wanted: str) -> str | None:
     quantities = {world.products.setdefault(label, f"no-such-product-{world.tag}"): q for label, q in items(wanted)}
-    order_id = world.attempt(mall, mall.api.create_order(world.customer_id, world.payment_id, quantities))
+    order_id = world.attempt(mall, world.customer.create_order(world.customer_id, world.payment_id, quantities))
     if order_id is not None:
-        world.order_id = order_id
+        world.order_id = world.bought(order_id)
         world.placed.append(order_id)
     return order_id
 
@@ -34,9 +35,17 @@ def settle(mall: Mall, world: World, status: str) -> Json:
     """Wait (bounded) until the order reaches ``status`` or a state it cannot leave for ``status`` (a final
     one, or the saga's other outcome), and insist on ``status``."""
     stops = {status} | FINAL | ({"approved"} if status == "rejected" else set())
-    order = mall.run(mall.api.wait_for_order(world.order_id, stops))
+    order = mall.run(world.customer_of(world.order_id).wait_for_order(world.order_id, stops))
     assert order["status"] == status, order
     return order
+
+
+def pick(mall: Mall, world: World, bot: str = DEPOT_BOT) -> None:
+    """``bot`` takes the order's shopping list (as itself) and completes it: the order is ready."""
+    mall.run(world.bot(bot).assign_bot(world.order_id, world.bot_id(bot)))
+    world.list_bot = bot
+    mall.run(world.bot(bot).complete_shopping_list(world.order_id))
+    settle(mall, world, "ready")
 
 
 def place_order(mall: Mall, world: World, wanted: str, state: str, *, direct: bool = False) -> str:
@@ -53,14 +62,12 @@ def place_order(mall: Mall, world: World, wanted: str, state: str, *, direct: bo
         return world.order_id
     settle(mall, world, "approved")
     if state == "cancelled":
-        mall.run(mall.api.cancel_order(world.order_id))
+        mall.run(world.customer_of(world.order_id).cancel_order(world.order_id))
         settle(mall, world, "cancelled")
     if state in ("ready", "completed"):
-        mall.run(mall.api.assign_bot(world.order_id, "bot-1"))
-        mall.run(mall.api.complete_shopping_list(world.order_id))
-        settle(mall, world, "ready")
+        pick(mall, world)
     if state == "completed":
-        mall.run(mall.api.pay_invoice(world.order_id))
+        mall.run(world.customer_of(world.order_id).pay_invoice(world.order_id))  # the invoice's ID is the order's
         settle(mall, world, "completed")
     return world.order_id
 
@@ -94,13 +101,13 @@ def order_without_a_basket(mall: Mall, world: World, wanted: str) -> None:
 
 @when("the customer cancels the order")
 def cancel_the_order(mall: Mall, world: World) -> None:
-    world.attempt(mall, mall.api.cancel_order(world.order_id))
+    world.attempt(mall, world.customer_of(world.order_id).cancel_order(world.order_id))
 
 
 @when("the customer cancels an order that does not exist")
 def cancel_no_order(mall: Mall, world: World) -> None:
     world.order_id = f"no-such-order-{world.tag}"
-    world.attempt(mall, mall.api.cancel_order(world.order_id))
+    world.attempt(mall, world.customer.cancel_order(world.order_id))
 
 
 # ---- what the customer sees ---------------------------------------------------------------------------------
@@ -125,7 +132,8 @@ def rejected_because(mall: Mall, world: World, reason: str) -> None:
 
 @then(parsers.re(r"the order of the basket is placed for a total of (?P<total>[0-9.]+)"))
 def the_order_of_the_basket(mall: Mall, world: World, total: str) -> None:
-    order = mall.run(mall.api.wait_for_order(world.basket_id, {"pending", "approved"} | FINAL))
+    shopper = world.customer_of(world.basket_id)
+    order = mall.run(shopper.wait_for_order(world.basket_id, {"pending", "approved"} | FINAL))
     assert (order["id"], order["customerId"], money(order["total"])) == (
         world.basket_id,
         world.customer_id,
@@ -135,7 +143,7 @@ def the_order_of_the_basket(mall: Mall, world: World, total: str) -> None:
 
 @then("the order lists:")
 def the_order_lists(mall: Mall, world: World, datatable: list[list[str]]) -> None:
-    order = mall.run(mall.api.get_order(world.order_id))
+    order = mall.run(world.customer_of(world.order_id).get_order(world.order_id))
     lines = sorted(
         (item["productName"], item["storeName"], item["quantity"], money(item["price"])) for item in order["items"]
     )
@@ -148,7 +156,7 @@ def the_order_lists(mall: Mall, world: World, datatable: list[list[str]]) -> Non
 
 @then(parsers.re(r"the payment is (?P<status>authorized|reserved|captured|released)(?P<for_order> for the order)?"))
 def the_payment_is(mall: Mall, world: World, status: str, for_order: str | None) -> None:
-    payment = mall.run(mall.api.get_payment(world.payment_id))
+    payment = mall.run(world.customer_of(world.payment_id).get_payment(world.payment_id))
     assert payment["status"] == status, payment
     if for_order:
         assert payment["orderId"] == world.order_id
@@ -157,7 +165,7 @@ def the_payment_is(mall: Mall, world: World, status: str, for_order: str | None)
 @then("no shopping list was made for the order")
 def no_shopping_list(mall: Mall, world: World) -> None:
     try:
-        found = mall.run(mall.api.get_shopping_list(world.order_id))
+        found = mall.run(world.depot.get_shopping_list(world.order_id))
     except ApiError as err:
         assert err.status == 404, err
     else:

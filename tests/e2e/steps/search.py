@@ -1,4 +1,5 @@
-"""A customer's and an operator's steps with order search.
+"""A customer's and an operator's steps with order search: a customer searches its own orders; an operator
+searches everyone's.
 
 The search view is fed by events, a moment after a command answers: the step that places the orders waits
 (bounded) until search shows each of them in its final state, so the searches after it are exact."""
@@ -10,7 +11,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from mallbots.tools.client import ApiError
+from mallbots.tools.client import ApiError, MallbotsClient
 from tests.e2e.steps.common import quoted
 from tests.e2e.steps.mall import Mall
 from tests.e2e.steps.ordering import place_order
@@ -69,7 +70,7 @@ def placed_orders(mall: Mall, world: World, datatable: list[list[str]]) -> None:
     async def all_shown() -> None:
         for label, _, state in datatable[1:]:
             try:
-                shown = await mall.api.get_search_order(world.orders[label])
+                shown = await world.customer_of(world.orders[label]).get_search_order(world.orders[label])
             except ApiError as err:
                 raise AssertionError(f"search does not show order {label} yet") from err
             assert shown["status"] == state, f"search shows order {label} {shown['status']}, not {state} yet"
@@ -77,20 +78,20 @@ def placed_orders(mall: Mall, world: World, datatable: list[list[str]]) -> None:
     mall.eventually(all_shown)
 
 
-def _search(mall: Mall, world: World, body: dict[str, Any]) -> None:
-    world.attempt(mall, mall.api.search_orders(body["filters"], next=body.get("next"), limit=body.get("limit")))
+def _search(mall: Mall, world: World, api: MallbotsClient, body: dict[str, Any]) -> None:
+    world.attempt(mall, api.search_orders(body["filters"], next=body.get("next"), limit=body.get("limit")))
 
 
 @when(parsers.re(r"the customer searches their orders with (?P<filters>.+)"))
 def customer_searches(mall: Mall, world: World, filters: str) -> None:
     body = search_request(world, filters)
     body["filters"]["customerId"] = world.customer_id
-    _search(mall, world, body)
+    _search(mall, world, world.customer, body)
 
 
 @when(parsers.re(r"an operator searches the orders with (?P<filters>.+)"))
 def operator_searches(mall: Mall, world: World, filters: str) -> None:
-    _search(mall, world, search_request(world, filters))
+    _search(mall, world, world.operator, search_request(world, filters))
 
 
 @when(parsers.re(r"the customer pages through their orders (?P<size>\d+) at a time"))
@@ -98,7 +99,7 @@ def page_through(mall: Mall, world: World, size: str) -> None:
     pages: list[list[str]] = []
     token: str | None = None
     while True:
-        page = mall.run(mall.api.search_orders({"customerId": world.customer_id}, next=token, limit=int(size)))
+        page = mall.run(world.customer.search_orders({"customerId": world.customer_id}, next=token, limit=int(size)))
         pages.append([order["id"] for order in page["orders"]])
         token = page["next"]
         if not token or len(pages) > 10:
@@ -109,7 +110,7 @@ def page_through(mall: Mall, world: World, size: str) -> None:
 @when("an operator looks up an order that does not exist in search")
 def look_up_no_order(mall: Mall, world: World) -> None:
     world.order_id = f"no-such-order-{world.tag}"
-    world.attempt(mall, mall.api.get_search_order(world.order_id))
+    world.attempt(mall, world.operator.get_search_order(world.order_id))
 
 
 # ---- what search shows ----------------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def together_they_are(world: World, found: str) -> None:
 
 @then(parsers.re(rf"order (?P<label>\w+) was placed by {quoted('customer')} for (?P<total>[0-9.]+)"))
 def placed_by(mall: Mall, world: World, label: str, customer: str, total: str) -> None:
-    shown = mall.run(mall.api.get_search_order(world.orders[label]))
+    shown = mall.run(world.customer_of(world.orders[label]).get_search_order(world.orders[label]))
     assert (shown["customerId"], shown["customerName"], money(shown["total"])) == (
         world.customers[customer],
         world.unique(customer),
@@ -152,7 +153,7 @@ def _names(order: dict[str, Any]) -> list[tuple[str, str]]:
 @then(parsers.re(rf"search shows order (?P<label>\w+) with {quoted('product')} from {quoted('store')}"))
 def search_shows_names(mall: Mall, world: World, label: str, product: str, store: str) -> None:
     async def renamed() -> None:
-        shown = await mall.api.get_search_order(world.orders[label])
+        shown = await world.customer_of(world.orders[label]).get_search_order(world.orders[label])
         assert _names(shown) == [(world.unique(product), world.unique(store))]
 
     mall.eventually(renamed)
@@ -160,5 +161,5 @@ def search_shows_names(mall: Mall, world: World, label: str, product: str, store
 
 @then(parsers.re(rf"order (?P<label>\w+) lists {quoted('product')} from {quoted('store')} as sold"))
 def order_shows_names_as_sold(mall: Mall, world: World, label: str, product: str, store: str) -> None:
-    order = mall.run(mall.api.get_order(world.orders[label]))
+    order = mall.run(world.customer_of(world.orders[label]).get_order(world.orders[label]))
     assert _names(order) == [(world.unique(product), world.unique(store))]

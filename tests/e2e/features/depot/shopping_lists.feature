@@ -1,6 +1,7 @@
 Feature: Bots pick the shopping lists of approved orders
   As a bot in the depot I take an available shopping list, walk its stops and complete it,
-  which makes the customer's order ready. As an operator I see the lists by status.
+  which makes the customer's order ready. A bot takes a list as itself and completes only the lists it took.
+  As an operator I see the lists by status, and may assign a list to a bot I name.
 
   Background:
     Given a participating store "Waldorf" at "Level 1" selling "Widget" at 19.99
@@ -21,10 +22,17 @@ Feature: Bots pick the shopping lists of approved orders
     Then the shopping list is completed
     And the order is ready
 
-  Scenario: A bot must say who it is
-    When bot "" takes the shopping list
+  Scenario: An operator who assigns a list must name the bot
+    When an operator assigns the shopping list to bot ""
     Then the request is refused with 400 "the bot ID cannot be blank"
     And the shopping list is available
+
+  Scenario: An operator assigns a list to a bot, which completes it
+    When an operator assigns the shopping list to bot "bot-7"
+    Then the shopping list is assigned to "bot-7"
+    When the bot completes the shopping list
+    Then the shopping list is completed
+    And the order is ready
 
   Scenario: A list another bot took cannot be taken
     Given bot "bot-7" has taken the shopping list
@@ -44,7 +52,10 @@ Feature: Bots pick the shopping lists of approved orders
       | cancelled |
 
   Scenario: A list no bot took cannot be completed
-    When the bot completes the shopping list
+    # to a bot, a list that is not its own is not there to complete
+    When bot "bot-7" completes the shopping list
+    Then the request is refused with 404 "the shopping list {list.id} does not exist"
+    When an operator completes the shopping list
     Then the request is refused with 409 "the shopping list is available; only an assigned list can be completed"
     And the shopping list is available
     And the order is approved
