@@ -20,7 +20,8 @@ from pytest_bdd.parser import Feature, Scenario, Step
 from api.auth import Role
 from mallbots.identity import LocalIssuer
 from mallbots.stack import Stack
-from tests.e2e.steps.baskets import *  # noqa: F403  (step definitions are fixtures: pytest-bdd finds them here)
+from tests.e2e.steps.access import *  # noqa: F403  (step definitions are fixtures: pytest-bdd finds them here)
+from tests.e2e.steps.baskets import *  # noqa: F403
 from tests.e2e.steps.common import *  # noqa: F403
 from tests.e2e.steps.customers import *  # noqa: F403
 from tests.e2e.steps.depot import *  # noqa: F403
