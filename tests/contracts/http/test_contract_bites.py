@@ -20,7 +20,8 @@ OWNERS_INTERACTION = "a request to enable a store's participation"
 
 
 def _interaction(document: dict[str, Any], description: str) -> dict[str, Any]:
-    (interaction,) = [i for i in document["interactions"] if i["description"] == description]
+    found: list[dict[str, Any]] = [i for i in document["interactions"] if i["description"] == description]
+    (interaction,) = found
     return interaction
 
 
