@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -30,7 +29,7 @@ from mallbots.codec import EncryptionCodec, PayloadKey
 from mallbots.db import Databases
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from mallbots.settings import Settings
-from mallbots.telemetry import metrics_runtime, tracing_interceptor
+from mallbots.telemetry import instrument_app, metrics_runtime, tracing_interceptor
 from mallbots.temporal_client import connect
 from mallbots.transport import temporal_transport
 
@@ -155,7 +154,7 @@ def build_app(
     )
     app = create_app(context, services, readiness=databases.ping, codec_server=codec_server)
     if tracer is not None:
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer)
+        instrument_app(app, tracer)  # the request span, with the order ID of routes that name one
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,9 +14,17 @@ from readmodels.shared.db import SessionFactory
 
 
 class Databases:
-    """``tls`` (``mallbots.transport.database_tls``) goes into every engine's URL, where the URL says nothing else."""
+    """``tls`` (``mallbots.transport.database_tls``) goes into every engine's URL, where the URL says nothing else;
+    with ``tracer``, every SQL statement is a span (``mallbots.telemetry.instrument_engines``)."""
 
-    def __init__(self, urls: dict[str, str], pool_size: int = 10, *, tls: DatabaseTls | None = None) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        pool_size: int = 10,
+        *,
+        tls: DatabaseTls | None = None,
+        tracer: TracerProvider | None = None,
+    ) -> None:
         self._urls = urls
         self._engines: dict[str, AsyncEngine] = {}
         for url in set(urls.values()):
@@ -25,6 +34,10 @@ class Databases:
                 max_overflow=pool_size * 2,
                 pool_pre_ping=True,
             )
+        if tracer is not None:
+            from mallbots.tracing_sql import instrument_engines  # imported only by a traced process
+
+            instrument_engines(self._engines.values(), tracer)
         self._sessions = {
             service: async_sessionmaker(self._engines[url], class_=AsyncSession, expire_on_commit=False)
             for service, url in urls.items()

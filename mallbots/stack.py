@@ -216,7 +216,7 @@ class Stack:
         self.client = await bootstrap.connect_temporal(
             self.settings, self.temporal_address, self.tracer_provider, keys=self.payload_keys
         )
-        self.databases = Databases(self.database_urls, tls=self.database_tls)
+        self.databases = Databases(self.database_urls, tls=self.database_tls, tracer=self.tracer_provider)
         wiring = bootstrap.bootstrap(
             self.settings,
             self.client,
