@@ -115,9 +115,10 @@ def _logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "httpx", "temporalio.worker._worker"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    from mallbots.logs import install_activity_failure_filter
+    from mallbots.logs import install_activity_failure_filter, install_trace_ids
 
     install_activity_failure_filter()  # one line per failed activity attempt, not a traceback
+    install_trace_ids()  # trace_id=<32 hex> on the lines logged under a span (MALLBOTS_OTLP_ENDPOINT)
 
 
 @app.command()

@@ -6,14 +6,19 @@ with a traceback every few seconds, and a refused business rule (a disabled cust
 like a crash. ``OneLineActivityFailures`` turns each such record into one line — which activity, which attempt,
 the error's type and message — at INFO for a business failure (a refusal the saga handles) and WARNING for
 anything else.
+
+``install_trace_ids`` puts ``trace_id=<32 hex>`` on each line logged while a span is current (a request, an
+activity), so a log line leads to its trace and a trace to its log lines. Without tracing no span is ever
+current and the lines stay as they were.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from opentelemetry import trace
 from temporalio.exceptions import ApplicationError
 
 from workflows.shared.errors import business_error_in
@@ -75,3 +80,38 @@ def install_activity_failure_filter(logger_name: str = ACTIVITY_LOGGER) -> None:
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, OneLineActivityFailures) for f in logger.filters):
         logger.addFilter(OneLineActivityFailures())
+
+
+class TraceIds(logging.Filter):
+    """Sets ``record.trace_id``: the 32 hex digits of the current span's trace, or "" when no span is current.
+    A handler's filter (a logger's would miss what its children propagate), so every formatter can use it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        record.trace_id = trace.format_trace_id(context.trace_id) if context.is_valid else ""
+        return True
+
+
+class TraceIdFormatter(logging.Formatter):
+    """Another formatter's line with `` trace_id=<32 hex>`` at the end of its first line (before a traceback)."""
+
+    def __init__(self, inner: logging.Formatter | None = None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.inner.format(record)
+        trace_id = getattr(record, "trace_id", "")
+        if not trace_id:
+            return text
+        first, newline, rest = text.partition("\n")
+        return f"{first} trace_id={trace_id}{newline}{rest}"
+
+
+def install_trace_ids(handlers: Iterable[logging.Handler] | None = None) -> None:
+    """On ``handlers`` (default: the root logger's, as ``logging.basicConfig`` made them). Idempotent."""
+    for handler in logging.getLogger().handlers if handlers is None else handlers:
+        if not any(isinstance(f, TraceIds) for f in handler.filters):
+            handler.addFilter(TraceIds())
+        if not isinstance(handler.formatter, TraceIdFormatter):
+            handler.setFormatter(TraceIdFormatter(handler.formatter))
