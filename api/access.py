@@ -181,6 +181,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/notifications"): allow(CUSTOMER, owned=_own_notifications, what="customer"),
     ("POST", "/api/search/orders"): allow(CUSTOMER),
     ("GET", "/api/search/orders/{order_id}"): allow(CUSTOMER, owned=_own_search_order, what="order"),
+    # operators' tools: task-queue stats from the Temporal service
+    ("GET", "/api/ops/stats"): OPERATORS,
 }
 
 _RESOURCE_PARAMS = (
@@ -205,6 +207,7 @@ def _unauthenticated(request: Request) -> HTTPException:
 
 def _missing(request: Request, what: str) -> NotFound:
     named = next((request.path_params[p] for p in _RESOURCE_PARAMS if p in request.path_params), "")
+    named = named or request.query_params.get("customerId", "")  # GET /api/notifications?customerId=…
     return NotFound(f"the {what} {named} does not exist" if named else f"the {what} does not exist")
 
 
@@ -243,8 +246,9 @@ AUTHORIZED = Depends(authorize)
 
 
 def acting_customer(principal: Principal, named: str) -> str:
-    """The customer a request acts for: a customer token acts only for itself (naming no one means itself);
-    an operator acts for whomever the body names."""
+    """The customer a request acts for: a customer token acts only for itself (a field left out, or empty,
+    means itself; a query parameter is checked as an ID first, so ``?customerId=`` is a 400); an operator acts
+    for whomever the request names."""
     if principal.is_operator:
         return named
     if named and named != principal.customer_id:

@@ -311,7 +311,8 @@ async def _pay_invoice(w: World, actor: str, fresh: bool) -> Call:
 
 async def _notifications(w: World, actor: str, fresh: bool) -> Call:
     # A customer may leave customerId out (its own); an operator names the customer.
-    return Call("GET", "/api/notifications", params=None if actor == CUSTOMER else {"customerId": w.c1})
+    named = None if actor == CUSTOMER else {"customerId": w.c1}
+    return Call("GET", "/api/notifications", params=named, resource=w.c1 if named else "")
 
 
 async def _search(w: World, actor: str, fresh: bool) -> Call:
@@ -597,7 +598,7 @@ async def test_a_customer_asking_for_another_customers_notifications_is_told_the
     world: World,
 ) -> None:
     answer = await world.send(CUSTOMER, Call("GET", "/api/notifications", params={"customerId": world.c2}))
-    assert (answer.status_code, _json(answer)["message"]) == (404, "the customer does not exist")
+    assert (answer.status_code, _json(answer)["message"]) == (404, f"the customer {world.c2} does not exist")
 
 
 async def test_a_customer_naming_itself_in_the_body_is_served(world: World) -> None:

@@ -68,7 +68,7 @@ CASES = [
         status=404,
         states=["a customer exists", "another customer exists"],
         query={"customerId": injected("customerId", CUSTOMER)},
-        response=error("the customer does not exist"),
+        response=error(f"the customer {CUSTOMER} does not exist", r"^the customer \S+ does not exist$"),
         caller=Caller.OTHER_CUSTOMER,
     ),
 ]

@@ -42,7 +42,7 @@ Feature: Everyone acts as who they are
       | invoice      | the invoice {order.id} does not exist  |
       | details      | the customer {Alice.id} does not exist |
       | search entry | the order {order.id} does not exist    |
-      | messages     | the customer does not exist            |
+      | messages     | the customer {Alice.id} does not exist |
 
   Scenario Outline: A customer acts only for itself: it cannot <action> for another customer
     Given a registered customer "Bob"
