@@ -14,7 +14,7 @@ unexport PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: run test install test-unit test-workflows test-replay test-integration test-contracts test-e2e test-fuzz test-deploy lint typecheck check clean replay-histories
+.PHONY: run test browser install test-unit test-workflows test-replay test-integration test-contracts test-e2e test-fuzz test-deploy lint typecheck check clean replay-histories
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -32,8 +32,15 @@ run: install
 	$(BIN)/mallbots up --seed
 
 ## test: every test layer against real Temporal and Postgres servers the tests start themselves
-test: install
+test: install browser
 	$(PYTEST) tests
+
+## browser: Debian's Chromium for the tests that render a page in a real headless browser (/docs offline). Best
+## effort: where it cannot be installed (not root, no apt), those tests say so and skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q chromium >/dev/null 2>&1; } || \
+		echo "no Chromium: the headless-browser tests will skip"
 
 test-unit: install
 	$(PYTEST) tests/unit

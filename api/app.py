@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
@@ -17,7 +18,7 @@ from api.deps import ApiContext
 from api.errors import install_error_handlers
 from api.http import BodyLimit, RequestDeadline, RequestMetrics
 from api.idempotency import Idempotency
-from api.routers import baskets, customers, depot, notifications, ordering, payments, search, stores
+from api.routers import baskets, customers, depot, notifications, ops, ordering, payments, search, stores
 
 ROUTERS = {
     "stores": stores.router,
@@ -28,6 +29,7 @@ ROUTERS = {
     "payments": payments.router,
     "notifications": notifications.router,
     "search": search.router,
+    "ops": ops.router,  # not a service: served by every API process, like health
 }
 
 
@@ -39,7 +41,9 @@ def create_app(
 ) -> FastAPI:
     """``services`` limits the routers (``mallbots api --service X``); ``readiness`` raises when not ready;
     ``codec_server`` adds the codec endpoint the Temporal UI decodes payloads through (``api.codec``)."""
-    app = FastAPI(
+    # FastAPIOffline: the same FastAPI app, its /docs and /redoc pages served with Swagger UI's and ReDoc's
+    # assets from the fastapi-offline wheel (under /static-offline-docs), not from a CDN: they work offline.
+    app = FastAPIOffline(
         title="MallBots on Temporal",
         description="The shopping mall of 'Event-Driven Architecture in Golang' on Temporal workflows.",
         version="0.1.0",
@@ -47,7 +51,7 @@ def create_app(
     )
     app.state.context = context
     install_error_handlers(app)
-    wanted = set(services) if services is not None else set(ROUTERS)
+    wanted = {*services, "ops"} if services is not None else set(ROUTERS)
     for name, router in ROUTERS.items():
         if name in wanted:
             app.include_router(router)
