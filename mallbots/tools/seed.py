@@ -54,7 +54,7 @@ async def seed_demo_mall(api_url: str, issuer: LocalIssuer | None) -> Seeded:
     tokens["bot"] = token(DEMO_BOT, Role.BOT)
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
         owner = _bearer(tokens["store owner"])
-        products = 0
+        made = {"stores": 0, "products": 0, "customers": 0}  # what this run created (not replayed)
         for name, location, items in DEMO_STORES:
             response = await http.post(
                 "/api/stores",
@@ -62,6 +62,7 @@ async def seed_demo_mall(api_url: str, issuer: LocalIssuer | None) -> Seeded:
                 headers={"Idempotency-Key": f"seed:{name}", **owner},
             )
             response.raise_for_status()
+            made["stores"] += _created(response)
             store_id = response.json()["id"]
             current = (await http.get(f"/api/stores/{store_id}", headers=owner)).json()["store"]
             if not current["participating"]:
@@ -73,7 +74,7 @@ async def seed_demo_mall(api_url: str, issuer: LocalIssuer | None) -> Seeded:
                     headers={"Idempotency-Key": f"seed:{sku}", **owner},
                 )
                 response.raise_for_status()
-                products += 1
+                made["products"] += _created(response)
         for _, customer, sms in DEMO_CUSTOMERS:
             response = await http.post(
                 "/api/customers",
@@ -81,8 +82,16 @@ async def seed_demo_mall(api_url: str, issuer: LocalIssuer | None) -> Seeded:
                 headers={"Idempotency-Key": f"seed:{customer}", **_bearer(tokens[f"customer {customer}"])},
             )
             response.raise_for_status()
-    summary = f"{len(DEMO_STORES)} stores, {products} products, {len(DEMO_CUSTOMERS)} customers"
+            made["customers"] += _created(response)
+    summary = ", ".join(f"{count} {what}" for what, count in made.items())
+    if not any(made.values()):  # a restart: every request was answered as the first time
+        summary = "nothing: the demo mall was already there"
     return Seeded(summary, {who: t for who, t in tokens.items() if t})
+
+
+def _created(response: httpx.Response) -> int:
+    """1 when this request made the entity, 0 when its Idempotency-Key replayed an earlier answer."""
+    return 0 if response.headers.get("idempotent-replayed") == "true" else 1
 
 
 def _bearer(token: str) -> dict[str, str]:
