@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 
 from api.access import RULES
 from api.auth import Role, customer_id_of
+from api.routers.ops import TASK_QUEUES
 from mallbots.identity import LOCAL_ISSUER, LocalIssuer
 from mallbots.stack import Stack
 from readmodels.stores.tables import StoreRow
@@ -146,6 +147,12 @@ async def _store_is_creators(w: World, actor: str, call: Call, answer: httpx.Res
 async def _order_created(w: World, actor: str, call: Call, answer: httpx.Response) -> None:
     order = await w.client(CUSTOMER).wait_for_order(_json(answer)["id"], {"pending", "approved", "rejected"})
     assert order["customerId"] == w.c1
+
+
+async def _stats_of_every_queue(w: World, actor: str, call: Call, answer: httpx.Response) -> None:
+    queues = _json(answer)["stats"]["taskQueues"]
+    assert [q["taskQueue"] for q in queues] == list(TASK_QUEUES), answer.text
+    assert all(q["pollers"] > 0 for q in queues), answer.text
 
 
 # ---- request builders -------------------------------------------------------------------------------------
@@ -499,6 +506,8 @@ CASES: dict[Key, Case] = {
     ("GET", "/api/search/orders/{order_id}"): Case(
         CUSTOMERS, _search_order, _field_is("order", "customerId", lambda w, actor, call: w.c1), stranger=_c1("order")
     ),
+    # operators' tools
+    ("GET", "/api/ops/stats"): Case(OPERATORS, _get("/api/ops/stats"), _stats_of_every_queue),
 }
 
 
