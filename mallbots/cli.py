@@ -332,8 +332,14 @@ def busywork(
                     return await run_busywork(stack.api_url, clients, duration, on_progress, seed, mint)
 
     tally = asyncio.run(run())
+    console.print()  # the summary apart from the table
     console.print(f"{tally.total} actions, {sum(tally.refused.values())} refused, {sum(tally.failed.values())} failed")
-    raise typer.Exit(1 if tally.failed else 0)
+    if tally.mostly_refused:
+        console.print(
+            "[red]most actions were refused[/]: is --api-url the API of a running `mallbots up` (its banner's API "
+            "line), started from this directory (its tokens are signed with the key in MALLBOTS_DATA_DIR)?"
+        )
+    raise typer.Exit(1 if tally.failed or tally.mostly_refused else 0)
 
 
 def _dev_stack_mint() -> TokenMint | None:

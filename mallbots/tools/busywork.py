@@ -27,6 +27,18 @@ class Tally:
     def total(self) -> int:
         return sum(self.done.values())
 
+    @property
+    def mostly_refused(self) -> bool:
+        """More refused than done: not the concurrency's few 4xx, but a wrong URL, token or issuer."""
+        return sum(self.refused.values()) > self.total
+
+
+def api_root(url: str) -> str:
+    """The API's root from what a user pastes: ``http://host:8080``, or the banner's ``…/api``, with or without
+    a trailing slash (the client's paths start with ``/api/``)."""
+    root = url.rstrip("/")
+    return root[: -len("/api")] if root.endswith("/api") else root
+
 
 class Simulator:
     """Each user acts under a token of its own role (``mint``): store admins as store owners of the stores
@@ -128,7 +140,7 @@ async def run_busywork(
     mint: TokenMint | None = None,
 ) -> Tally:
     """``mint``: tokens of the API's issuer, one per simulated user (None: authentication is off)."""
-    async with MallbotsClient(api_url, timeout=60) as mall:
+    async with MallbotsClient(api_root(api_url), timeout=60) as mall:
         simulator = Simulator(mall, seed, mint)
 
         def progress() -> None:
