@@ -357,49 +357,6 @@ def _dev_stack_mint() -> TokenMint | None:
     return lambda role, subject: issuer.mint(subject, [role])
 
 
-@app.command("stuck-sagas")
-def stuck_sagas(
-    older_than: Annotated[int, typer.Option(help="seconds a saga may run before it counts as stuck")] = 300,
-    address: Annotated[str | None, typer.Option(help="Temporal frontend (default MALLBOTS_TEMPORAL_ADDRESS)")] = None,
-) -> None:
-    """List order sagas still pending (waiting on a step or compensating) after --older-than seconds."""
-    import os
-    from datetime import timedelta
-
-    from rich.table import Table
-
-    from mallbots.bootstrap import connect_temporal
-    from mallbots.codec import DEV_KEYS_FILE, PrivacyConfigError, payload_keys
-    from mallbots.tools.operators import find_stuck_sagas
-    from mallbots.transport import TransportConfigError, temporal_transport
-
-    settings = Settings()
-    target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
-    # Against the dev stack of `mallbots up` (no address given), its own key file, if it made one.
-    dev_keys = settings.data_dir / DEV_KEYS_FILE
-    local = address is None and settings.temporal_address is None and dev_keys.exists()
-    try:
-        keys = payload_keys(settings, dev_keys=dev_keys if local else None)
-        temporal_transport(settings)  # a TLS setting that cannot be used: said here, not as a traceback
-    except (PrivacyConfigError, TransportConfigError) as err:
-        raise typer.BadParameter(str(err)) from err
-
-    async def run() -> int:
-        client = await connect_temporal(settings, target, keys=keys)
-        stuck = await find_stuck_sagas(client, timedelta(seconds=older_than))
-        table = Table(title=f"sagas pending for more than {older_than}s on {target}")
-        for column in ("workflow ID", "age", "current step", "waiting on"):
-            table.add_column(column)
-        for saga in stuck:
-            table.add_row(saga.workflow_id, str(saga.age).split(".")[0], saga.step, saga.pending)
-        console.print(table if stuck else f"no saga pending for more than {older_than}s")
-        return 1 if stuck else 0
-
-    code = asyncio.run(run())
-    sys.stdout.flush()
-    os._exit(code)  # client-only commands can abort at interpreter exit (SDK issue 300)
-
-
 @app.command("new-payload-key")
 def new_payload_key(
     key_id: Annotated[str | None, typer.Option("--id", help="the key's ID (default key-<UTC date and time>)")] = None,
@@ -469,8 +426,210 @@ def migrate() -> None:
     console.print("migrated " + ", ".join(migrations.migrated_services()))
 
 
-ops = typer.Typer(help="Operator tools: events a projection parked, and putting them right.", no_args_is_help=True)
+ops = typer.Typer(
+    help="Operator tools: one order's story, stuck sagas, parked events, task-queue load. Exit 0: fine or nothing "
+    "found; 1: found a problem (or not found); 2: bad usage, or Temporal or a database cannot be reached.",
+    no_args_is_help=True,
+)
 app.add_typer(ops, name="ops")
+
+AddressOption = Annotated[str | None, typer.Option(help="Temporal frontend (default MALLBOTS_TEMPORAL_ADDRESS)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def _ops_temporal(address: str | None) -> tuple[Settings, str, Any]:
+    """The settings, the Temporal frontend and the payload keys an operator command uses: the deployment's
+    (MALLBOTS_TEMPORAL_ADDRESS, MALLBOTS_PAYLOAD_KEYS(_FILE)), or, against the dev stack of `mallbots up` (no
+    address given), its own key file if it made one. A setting that cannot be used is bad usage (exit 2)."""
+    from mallbots.codec import DEV_KEYS_FILE, PrivacyConfigError, payload_keys
+    from mallbots.transport import TransportConfigError, temporal_transport
+
+    # A tool never serves the SDK's metrics: the port is a worker's.
+    settings = Settings().model_copy(update={"temporal_metrics_address": None})
+    target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port}"
+    dev_keys = settings.data_dir / DEV_KEYS_FILE
+    local = address is None and settings.temporal_address is None and dev_keys.exists()
+    try:
+        keys = payload_keys(settings, dev_keys=dev_keys if local else None)
+        temporal_transport(settings)  # a TLS setting that cannot be used: said here, not as a traceback
+    except (PrivacyConfigError, TransportConfigError) as err:
+        raise typer.BadParameter(str(err)) from err
+    return settings, target, keys
+
+
+class _Unreachable(Exception):
+    """Temporal or a database could not be reached: the command could not look (exit 2)."""
+
+
+OPS_CONNECT_SECONDS = 5.0  # connect_temporal retries a refused port (a dev server about to serve): not for ever
+
+
+async def _ops_client(settings: Settings, target: str, keys: Any) -> Any:
+    from mallbots.bootstrap import connect_temporal
+
+    try:
+        async with asyncio.timeout(OPS_CONNECT_SECONDS):
+            return await connect_temporal(settings, target, keys=keys)
+    except TimeoutError:
+        raise _Unreachable(f"cannot reach Temporal at {target} (no answer in {OPS_CONNECT_SECONDS:g}s)") from None
+    except RuntimeError as err:  # the SDK's "failed client connect"
+        raise _Unreachable(f"cannot reach Temporal at {target}: {err}") from err
+
+
+def _ops_exit(run: Callable[[], Coroutine[Any, Any, int]]) -> None:
+    """Runs an operator command and leaves with its code; one that could not reach Temporal or a database says
+    so (on stderr: stdout stays the command's JSON or table) and exits 2. Client-only commands can abort at
+    interpreter exit (SDK issue 300): ``os._exit``."""
+    import os
+
+    from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
+    from temporalio.service import RPCError
+
+    errors = Console(stderr=True)
+    try:
+        code = asyncio.run(run())
+    except _Unreachable as err:
+        errors.print(f"[red]{err}[/]")
+        code = 2
+    except RPCError as err:
+        errors.print(f"[red]Temporal refused or failed the call[/]: {err.status.name if err.status else ''} {err}")
+        code = 2
+    except (SQLAlchemyError, OSError) as err:
+        from activities.shared.poison import describe
+
+        hint = " (not migrated yet? `mallbots migrate`)" if isinstance(err, ProgrammingError) else ""
+        errors.print(f"[red]cannot read the read models[/]: {describe(err)}{hint}")
+        code = 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _print_json(document: object) -> None:
+    import json
+
+    typer.echo(json.dumps(document, indent=2, default=str))
+
+
+@ops.command("stuck")
+def stuck(
+    older_than: Annotated[int, typer.Option(help="seconds a saga may run before it counts as stuck")] = 300,
+    address: AddressOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List order sagas still pending (waiting on a step or compensating) after --older-than seconds: their
+    step and the activity they wait on (exit 1 when there are any, so it can back an alert)."""
+    from datetime import timedelta
+
+    from rich.table import Table
+
+    from mallbots.tools.operators import find_stuck_sagas
+
+    settings, target, keys = _ops_temporal(address)
+
+    async def run() -> int:
+        client = await _ops_client(settings, target, keys)
+        found = await find_stuck_sagas(client, timedelta(seconds=older_than))
+        if as_json:
+            _print_json([saga.as_json() for saga in found])
+        elif not found:
+            console.print(f"no saga pending for more than {older_than}s")
+        else:
+            table = Table(title=f"sagas pending for more than {older_than}s on {target}")
+            for column in ("workflow ID", "age", "current step", "waiting on"):
+                table.add_column(column)
+            for saga in found:
+                table.add_row(saga.workflow_id, str(saga.age).split(".")[0], saga.step, saga.pending)
+            console.print(table)
+        return 1 if found else 0
+
+    _ops_exit(run)
+
+
+# The command's first name, kept for scripts and alerts written for it.
+app.command("stuck-sagas", help="Same as `mallbots ops stuck`.")(stuck)
+
+
+@ops.command("order")
+def order(
+    order_id: Annotated[str, typer.Argument(help="the order's ID (a checked-out basket's ID)")],
+    address: AddressOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The story of one order: its status in every read model that holds it, its saga's step, the steps and
+    compensations it ran (from the workflow's history), its payment, shopping list, invoice, the messages sent
+    about it, and its page in the Temporal UI. Exit 1 when no read model and no workflow knows the order."""
+    from domain.shared.errors import DomainError
+    from domain.shared.text import require_id
+    from mallbots.tools.dead_letters import databases_for
+    from mallbots.tools.ops_order import ORDER_SERVICES, order_story, print_story
+
+    try:
+        require_id(order_id, "order ID")
+    except DomainError as err:
+        raise typer.BadParameter(err.message) from err
+    settings, target, keys = _ops_temporal(address)
+    try:
+        databases = databases_for(settings, ORDER_SERVICES)
+    except RuntimeError as err:
+        raise typer.BadParameter(str(err)) from err
+    ui_base = settings.temporal_ui_url or f"http://127.0.0.1:{settings.temporal_ui_port}"
+
+    async def run() -> int:
+        try:
+            client = await _ops_client(settings, target, keys)
+            story = await order_story(
+                client, databases, order_id, ui_base=ui_base, namespace=settings.temporal_namespace
+            )
+        finally:
+            await databases.dispose()
+        if as_json:
+            _print_json(story.as_json())
+        elif not story.exists:
+            console.print(f"no order {order_id}: no read model holds it and Temporal has no workflow for it")
+        else:
+            print_story(console, story)
+        return 0 if story.exists else 1
+
+    _ops_exit(run)
+
+
+@ops.command("stats")
+def stats(
+    window: Annotated[int, typer.Option(help="seconds over which completions are counted", min=1)] = 300,
+    queue: Annotated[list[str] | None, typer.Option(help="only this task queue (repeat for several)")] = None,
+    address: AddressOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per task queue (one per service): workers polling it, backlog (count and age), tasks dispatched per
+    second, workflows running, and completed per minute over --window; the same as GET /api/ops/stats. Exit 1
+    when a queue has no poller at all (no worker runs that service)."""
+    from datetime import timedelta
+
+    from api.routers.ops import MAX_WINDOW_SECONDS, collect_stats
+    from mallbots.tools.ops_stats import TASK_QUEUES, as_document, stats_table, unpolled
+
+    unknown = sorted(set(queue or ()) - set(TASK_QUEUES))
+    if unknown:
+        raise typer.BadParameter(f"unknown task queue(s) {', '.join(unknown)}; choose from {', '.join(TASK_QUEUES)}")
+    if window > MAX_WINDOW_SECONDS:
+        raise typer.BadParameter(f"the window is at most {MAX_WINDOW_SECONDS} seconds")
+    queues = [q for q in TASK_QUEUES if not queue or q in queue]
+    settings, target, keys = _ops_temporal(address)
+
+    async def run() -> int:
+        client = await _ops_client(settings, target, keys)
+        found = await collect_stats(client, queues, timedelta(seconds=window))
+        idle = unpolled(found)
+        if as_json:
+            _print_json(as_document(found))
+        else:
+            console.print(stats_table(found, target))
+            if idle:
+                console.print(f"[red]no worker polls[/] {', '.join(idle)}")
+        return 1 if idle else 0
+
+    _ops_exit(run)
 
 
 @ops.command("dead-letters")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".mallbots")
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    temporal_ui_url: str | None = Field(
+        default=None, description="the Temporal web UI `mallbots ops` links to (default: 127.0.0.1:temporal_ui_port)"
+    )
     basket_ttl: timedelta = timedelta(hours=24)
     payment_ttl: timedelta = timedelta(days=7)
     continue_as_new_after: int = Field(default=1000, description="events before an entity continues-as-new")

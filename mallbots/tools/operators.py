@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio.api.failure.v1 import Failure
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from workflows.ordering.order_workflow import OrderWorkflow
+
+QUERY_TIMEOUT = timedelta(seconds=5)  # a saga no worker replays answers no query: said, not waited for
 
 
 @dataclass
@@ -19,6 +22,15 @@ class StuckSaga:
     age: timedelta
     step: str
     pending: str  # the activity it is waiting on: name, attempt, last failure
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "workflow_id": self.workflow_id,
+            "status": self.status,
+            "age_seconds": round(self.age.total_seconds(), 3),
+            "step": self.step,
+            "pending": self.pending,
+        }
 
 
 def stuck_query(older_than: timedelta, now: datetime) -> str:
@@ -30,7 +42,7 @@ def stuck_query(older_than: timedelta, now: datetime) -> str:
     )
 
 
-async def _message(client: Client, failure: Failure) -> str:
+async def failure_message(client: Client, failure: Failure) -> str:
     """A failure's message: with payload encryption on it travels encrypted (in its encoded attributes)."""
     copy = Failure()
     copy.CopyFrom(failure)  # decoding works in place
@@ -46,13 +58,13 @@ async def find_stuck_sagas(client: Client, older_than: timedelta, limit: int = 1
         description = await handle.describe()
         pending = [
             f"{a.activity_type.name} (attempt {a.attempt}"
-            + (f", last failure: {await _message(client, a.last_failure)}" if a.HasField("last_failure") else "")
+            + (f", last failure: {await failure_message(client, a.last_failure)}" if a.HasField("last_failure") else "")
             + ")"
             for a in description.raw_description.pending_activities
         ]
         try:
-            step = await handle.query(OrderWorkflow.get_saga_step)
-        except RPCError:
+            step = await handle.query(OrderWorkflow.get_saga_step, rpc_timeout=QUERY_TIMEOUT)
+        except (RPCError, WorkflowQueryFailedError):
             step = "(no worker answered the query)"
         found.append(
             StuckSaga(
