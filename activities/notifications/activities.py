@@ -7,6 +7,7 @@ from temporalio import activity
 from activities.notifications.gateway import Sms, SmsGateway
 from domain.notifications import order_message
 from domain.ordering.events import OrderEvent
+from readmodels.notifications import sends
 from readmodels.notifications.queries import get_contact
 from readmodels.shared.db import SessionFactory
 
@@ -35,14 +36,29 @@ class NotificationsActivities:
         message = order_message(event.name, event.order, customer.name if customer else "")
         if message is None:
             return
-        await self._gateway.send(
-            Sms(
-                id=f"{event.aggregate_id}:{event.number}",
-                customer_id=event.order.customer_id,
-                order_id=event.order.id,
-                event_name=event.name,
-                sms_number=customer.sms_number if customer else "",
-                message=message,
-                sent_at=event.occurred_at,
-            )
+        sms = Sms(
+            id=f"{event.aggregate_id}:{event.number}",  # the message's key, and the gateway's idempotency key
+            customer_id=event.order.customer_id,
+            order_id=event.order.id,
+            event_name=event.name,
+            sms_number=customer.sms_number if customer else "",
+            message=message,
+            sent_at=event.occurred_at,
         )
+        await self._send_once(sms)
+
+    async def _send_once(self, sms: Sms) -> None:
+        """At most once per message across retries and redeliveries (``readmodels.notifications.sends``)."""
+        token = sends.new_claim()
+        claimed = await sends.claim(self._sessions, sms.id, token)
+        if claimed is sends.Claim.SENT:
+            return
+        if claimed is sends.Claim.IN_FLIGHT:
+            raise sends.SendInFlight(f"the message {sms.id} is being sent by another attempt")
+        try:
+            await self._gateway.send(sms)
+        except Exception:
+            await sends.release(self._sessions, sms.id, token)  # not sent: the retry may send at once
+            raise
+        # (Cancelled mid-call, the claim stays: whether the provider took it is not known; see sends.)
+        await sends.mark_sent(self._sessions, sms.id)

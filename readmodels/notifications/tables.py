@@ -37,3 +37,17 @@ class NotificationRow(SQLModel, table=True):
     sms_number: str
     message: str
     sent_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SmsSendRow(SQLModel, table=True):
+    """The send ledger: one row per event's message, claimed before the gateway is called, marked once it
+    answered (``readmodels.notifications.sends``). It is what makes a message go out at most once, whatever
+    the redeliveries of its event."""
+
+    __tablename__ = "sms_sends"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)  # the message's key: the event (aggregate ID and number)
+    claim: str  # the attempt that holds it
+    claimed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
