@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ordering.order_workflow import OrderWorkflow
     from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
+    from workflows.shared.metrics import BasketMetrics
 
 
 @workflow.defn
@@ -33,6 +34,7 @@ class BasketWorkflow:
         self._touched = False
         self._start_failed = False
         self._entity: Entity[Basket] = Entity(self.ENTITY, state=input.basket, number=input.number)
+        self._metrics = BasketMetrics()  # replay-safe, never a command (workflows/shared/metrics.py)
 
     @workflow.run
     async def run(self, input: BasketWorkflowInput) -> Basket | None:
@@ -69,6 +71,8 @@ class BasketWorkflow:
             # it wins, and the expiry has nothing left to do.
             if self._open():
                 raise
+            return
+        self._metrics.closed("expired")
 
     def _open(self) -> bool:
         state = self._entity.state
@@ -85,7 +89,11 @@ class BasketWorkflow:
         except Exception:
             self._start_failed = True
             raise
-        return await self._entity.apply("baskets.BasketStarted", lambda: rules.start_basket(self._id, cmd.customer_id))
+        started = await self._entity.apply(
+            "baskets.BasketStarted", lambda: rules.start_basket(self._id, cmd.customer_id)
+        )
+        self._metrics.started()
+        return started
 
     @start.validator
     def _validate_start(self, cmd: StartBasket) -> None:
@@ -119,11 +127,13 @@ class BasketWorkflow:
     @workflow.update
     async def checkout(self, cmd: Checkout) -> Basket:
         """Starts the order (order ID = basket ID) before the basket is closed, under the basket's lock."""
-        return await self._entity.apply(
+        checked_out = await self._entity.apply(
             "baskets.BasketCheckedOut",
             lambda: rules.check_out(self._entity.current(), cmd.payment_id),
             before_commit=self._start_order,
         )
+        self._metrics.closed("checked_out")
+        return checked_out
 
     @checkout.validator
     def _validate_checkout(self, cmd: Checkout) -> None:
@@ -152,7 +162,11 @@ class BasketWorkflow:
 
     @workflow.update
     async def cancel(self) -> Basket:
-        return await self._entity.apply("baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current()))
+        cancelled = await self._entity.apply(
+            "baskets.BasketCancelled", lambda: rules.cancel_basket(self._entity.current())
+        )
+        self._metrics.closed("cancelled")
+        return cancelled
 
     @cancel.validator
     def _validate_cancel(self) -> None:

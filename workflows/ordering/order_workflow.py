@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
     from workflows.shared.errors import business_error_in, business_failure
+    from workflows.shared.metrics import Compensation, SagaMetrics, SagaStep
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -83,6 +84,8 @@ class OrderWorkflow(OrderSignals):
             updated_at=now,
         )
         self._entity: Entity[Order] = Entity(self.ENTITY, state=None, number=0)
+        # Orders by outcome, compensations, step latencies: replay-safe, never a command (see its module).
+        self._metrics = SagaMetrics()
 
     # ---- the run -------------------------------------------------------------------------------
 
@@ -95,6 +98,7 @@ class OrderWorkflow(OrderSignals):
         # one round trip less on the saga's critical path. Orders started before it replay as they ran.
         overlap = workflow.patched(PATCH_CREATED_CONCURRENTLY)
         await self._entity.apply("ordering.OrderCreated", lambda: self._draft, wait=not overlap)
+        self._metrics.created()
         self._search_attributes()
         if reason is not None:
             await self._reject(reason)
@@ -110,6 +114,7 @@ class OrderWorkflow(OrderSignals):
     async def _price_requested_items(self) -> str | None:
         """A direct order (no basket) is priced from baskets' product cache; a failure rejects it."""
         self._details("pricing the items")
+        started = workflow.now()
         try:
             items = await run_activity(
                 BasketsActivities.price_items, PriceItems(items=self._input.requested), task_queue=BASKETS_QUEUE
@@ -118,34 +123,36 @@ class OrderWorkflow(OrderSignals):
             refused = business_error_in(err)  # None: an outage or a bug, retried by Temporal, never a reason
             if refused is None:
                 raise
+            self._metrics.step("price_items", started, failed=True)
             return refused.message
+        self._metrics.step("price_items", started)
         self._draft = self._draft.model_copy(update={"items": tuple(items)})
         return None
 
     async def _create_order_saga(self) -> bool:
         order = self._order()
-        compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        compensations: list[tuple[Compensation, Callable[[], Awaitable[None]]]] = []
         try:
             await self._step(
                 1,
-                "authorize customer",
+                "authorize_customer",
                 CustomersActivities.authorize_customer,
                 AuthorizeCustomer(customer_id=order.customer_id),
                 CUSTOMERS_QUEUE,
             )
-            compensations.append(("cancel shopping list", self._cancel_shopping_list))
+            compensations.append(("cancel_shopping_list", self._cancel_shopping_list))
             wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items]
             shopping_id = await self._step(
                 2,
-                "create shopping list",
+                "create_shopping_list",
                 DepotActivities.create_shopping_list,
                 CreateShoppingList(order_id=order.id, items=wanted),
                 DEPOT_QUEUE,
             )
-            compensations.append(("release payment", self._release_payment))
+            compensations.append(("release_payment", self._release_payment))
             await self._step(
                 3,
-                "confirm payment",
+                "confirm_payment",
                 PaymentsActivities.confirm_payment,
                 ReservePayment(
                     payment_id=order.payment_id,
@@ -157,7 +164,7 @@ class OrderWorkflow(OrderSignals):
             )
             await self._step(
                 4,
-                "initiate shopping",
+                "initiate_shopping",
                 DepotActivities.initiate_shopping,
                 ShoppingListRef(list_id=shopping_id),
                 DEPOT_QUEUE,
@@ -185,9 +192,12 @@ class OrderWorkflow(OrderSignals):
         if (self._cancel_requested or self._shopping_cancelled) and await self._withdraw():
             return False
         self._details(f"step {SAGA_STEPS}/{SAGA_STEPS}: approve order")
+        started = workflow.now()
         await self._entity.apply(
             "ordering.OrderApproved", lambda: rules.approve(self._order(), shopping_id, workflow.now())
         )
+        self._metrics.step("approve_order", started)
+        self._metrics.approved(self._order().created_at)
         self._status_attribute()
         return True
 
@@ -232,6 +242,7 @@ class OrderWorkflow(OrderSignals):
         self._details("waiting for the invoice to be paid")
         await workflow.wait_condition(lambda: self._invoice_paid)
         await self._entity.apply("ordering.OrderCompleted", lambda: rules.complete(self._order(), workflow.now()))
+        self._metrics.ended("completed")
         self._status_attribute()
         self._details("completed")
 
@@ -254,8 +265,10 @@ class OrderWorkflow(OrderSignals):
         if status is ShoppingListStatus.COMPLETED:
             self._refuse_cancel("the shopping list was completed before the order could be cancelled")
             return False
+        self._metrics.compensated("cancel_shopping_list")  # withdrawn: step 2 undone
         self._details("compensating: release payment")
         await self._release_payment()
+        self._metrics.compensated("release_payment")
         await self._cancel()
         return True
 
@@ -269,29 +282,38 @@ class OrderWorkflow(OrderSignals):
         not exist yet)."""
         await self._compensate(
             [
-                ("cancel shopping list", self._cancel_shopping_list),
-                ("release payment", self._release_payment),
-                ("cancel invoice", self._cancel_invoice),
+                ("cancel_shopping_list", self._cancel_shopping_list),
+                ("release_payment", self._release_payment),
+                ("cancel_invoice", self._cancel_invoice),
             ]
         )
         await self._cancel()
 
     async def _step(
-        self, number: int, title: str, activity: MethodAsyncSingleParam[Any, P, R], arg: P, queue: str
+        self, number: int, step: SagaStep, activity: MethodAsyncSingleParam[Any, P, R], arg: P, queue: str
     ) -> R:
         self._raise_if_cancel_requested()
-        self._details(f"step {number}/{SAGA_STEPS}: {title}")
-        return await run_activity(activity, arg, task_queue=queue)
+        self._details(f"step {number}/{SAGA_STEPS}: {step.replace('_', ' ')}")
+        started = workflow.now()
+        try:
+            result = await run_activity(activity, arg, task_queue=queue)
+        except ActivityError as err:
+            if business_error_in(err) is not None:
+                self._metrics.step(step, started, failed=True)
+            raise
+        self._metrics.step(step, started)
+        return result
 
     def _raise_if_cancel_requested(self) -> None:
         if self._cancel_requested:
             raise _CancelRequested()
 
-    async def _compensate(self, compensations: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
+    async def _compensate(self, compensations: list[tuple[Compensation, Callable[[], Awaitable[None]]]]) -> None:
         """In reverse; each is retried until it succeeds (never skipped)."""
-        for title, compensation in reversed(compensations):
-            self._details(f"compensating: {title}")
+        for step, compensation in reversed(compensations):
+            self._details(f"compensating: {step.replace('_', ' ')}")
             await compensation()
+            self._metrics.compensated(step)
 
     async def _cancel_shopping_list(self) -> None:
         ref = ShoppingListRef(list_id=self._order().id)
@@ -311,11 +333,13 @@ class OrderWorkflow(OrderSignals):
 
     async def _reject(self, reason: str) -> None:
         await self._entity.apply("ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now()))
+        self._metrics.rejected(reason)
         self._status_attribute()
         self._details(f"rejected: {reason}")
 
     async def _cancel(self) -> None:
         await self._entity.apply("ordering.OrderCancelled", lambda: rules.cancel(self._order(), workflow.now()))
+        self._metrics.ended("cancelled")
         self._status_attribute()
         self._details("cancelled")
 
