@@ -10,7 +10,16 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from domain.customers.model import SMS_PATTERN
@@ -165,6 +174,17 @@ def _money(**bounds: Any) -> Any:
 
 
 Price = Annotated[Decimal, BeforeValidator(_json_number), _money(minimum=0, maximum=float(MAX_PRICE))]
+
+
+def _money_json(value: float) -> float | int:
+    """Money as the book's gateway writes a double (Go's encoding/json): ``20``, ``9.99`` — never ``20.0``."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+# A price, total or amount in an answer: exact in code and in Postgres, a JSON number on the wire.
+MoneyOut = Annotated[
+    float, PlainSerializer(_money_json, return_type=int | float, when_used="json"), WithJsonSchema({"type": "number"})
+]
 Amount = Annotated[Decimal, BeforeValidator(_json_number), _money(exclusiveMinimum=0, maximum=float(MAX_PAYMENT))]
 Total = Annotated[
     Decimal,

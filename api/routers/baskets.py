@@ -26,6 +26,7 @@ from api.schemas import (
     BasketIdPath,
     CustomerId,
     IdResponse,
+    MoneyOut,
     PaymentId,
     ProductId,
     Quantity,
@@ -71,12 +72,12 @@ class BasketItemView(ApiModel):
     store_id: str
     store_name: str
     product_name: str
-    price: float
+    price: MoneyOut
     quantity: int
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def product_price(self) -> float:
+    def product_price(self) -> MoneyOut:
         """The book's name for the line's price (its ``Item.productPrice``); ``price`` is kept beside it."""
         return self.price
 
@@ -86,7 +87,7 @@ class BasketView(ApiModel):
     customer_id: str
     status: str
     items: list[BasketItemView]
-    total: float
+    total: MoneyOut
     payment_id: str | None = None
 
 

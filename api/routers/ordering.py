@@ -33,6 +33,7 @@ from api.schemas import (
     ApiModel,
     CustomerId,
     IdResponse,
+    MoneyOut,
     OrderIdPath,
     PaymentId,
     ProductId,
@@ -47,6 +48,7 @@ from readmodels.ordering.tables import OrderRow
 from workflows.ordering.messages import TASK_QUEUE, OrderWorkflowInput, RequestedItem, order_workflow_id
 from workflows.ordering.order_workflow import OrderWorkflow
 from workflows.search_attributes import CUSTOMER_ID, ORDER_ID
+from workflows.shared.summaries import counted
 
 router = APIRouter(prefix="/api/ordering", tags=["ordering"], responses=ERROR_RESPONSES, route_class=JsonRoute)
 
@@ -67,7 +69,7 @@ class OrderItemView(ApiModel):
     store_id: str
     store_name: str
     product_name: str
-    price: float
+    price: MoneyOut
     quantity: int
 
 
@@ -76,7 +78,7 @@ class OrderView(ApiModel):
     customer_id: str
     payment_id: str
     items: list[OrderItemView]
-    total: float
+    total: MoneyOut
     status: str
     shopping_id: str | None = None
     invoice_id: str | None = None
@@ -117,6 +119,7 @@ async def create_order(
 
 async def _start(client: TemporalClient, order_input: OrderWorkflowInput) -> str:
     # The same Idempotency-Key after the order finished is the same order: nothing to start.
+    items = counted(len(order_input.requested), "item")
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             OrderWorkflow.run,
@@ -131,7 +134,7 @@ async def _start(client: TemporalClient, order_input: OrderWorkflowInput) -> str
                     SearchAttributePair(CUSTOMER_ID, order_input.customer_id),
                 ]
             ),
-            static_summary=f"Order {order_input.order_id[:8]}… · {len(order_input.requested)} items (direct)",
+            static_summary=f"Order {order_input.order_id[:8]}… · {items} (direct)",
         )
     return order_input.order_id
 

@@ -26,6 +26,7 @@ from api.schemas import (
     CustomerId,
     IdResponse,
     InvoiceIdPath,
+    MoneyOut,
     PaymentIdPath,
     RequestModel,
 )
@@ -57,7 +58,7 @@ class AuthorizePaymentRequest(RequestModel):
 class PaymentView(ApiModel):
     id: str
     customer_id: str
-    amount: float
+    amount: MoneyOut
     status: str
     order_id: str | None = None
 
@@ -71,7 +72,7 @@ class InvoiceView(ApiModel):
     order_id: str
     customer_id: str
     payment_id: str
-    amount: float
+    amount: MoneyOut
     status: str
 
 

@@ -18,6 +18,7 @@ from api.schemas import (
     FilterIds,
     Limit,
     Moment,
+    MoneyOut,
     OrderIdPath,
     RequestModel,
     Total,
@@ -60,7 +61,7 @@ class SearchItemView(ApiModel):
     product_name: str
     store_id: str
     store_name: str
-    price: float
+    price: MoneyOut
     # The book's search messages declare quantity int64, which proto3 JSON writes as a string.
     quantity: Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
@@ -77,7 +78,7 @@ class SearchOrderView(ApiModel):
     customer_id: str
     customer_name: str
     items: list[SearchItemView]
-    total: float
+    total: MoneyOut
     status: str
     created_at: datetime
     updated_at: datetime

@@ -23,6 +23,7 @@ from api.schemas import (
     ERROR_RESPONSES,
     ApiModel,
     IdResponse,
+    MoneyOut,
     Price,
     ProductDescription,
     ProductIdPath,
@@ -103,7 +104,7 @@ class ProductView(ApiModel):
     name: str
     description: str
     sku: str
-    price: float  # JSON number; exact in Postgres and in code
+    price: MoneyOut  # JSON number; exact in Postgres and in code
 
 
 class ProductResponse(ApiModel):

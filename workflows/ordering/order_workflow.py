@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shared.entity import Entity
     from workflows.shared.errors import business_error_in, business_failure
     from workflows.shared.metrics import Compensation, SagaMetrics, SagaStep
+    from workflows.shared.summaries import counted
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -63,7 +64,7 @@ class OrderWorkflow(OrderSignals):
 
     @staticmethod
     def summary(order_id: str, item_count: int, total: Decimal) -> str:
-        return f"Order {order_id[:8]}… · {item_count} items · {total}"
+        return f"Order {order_id[:8]}… · {counted(item_count, 'item')} · {total}"
 
     @workflow.init
     def __init__(self, input: OrderWorkflowInput) -> None:

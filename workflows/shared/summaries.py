@@ -12,3 +12,8 @@ def summary(text: str) -> str:
         return text
     cut = encoded[: MAX_SUMMARY_BYTES - len("…".encode())].decode(errors="ignore")
     return f"{cut}…"
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 item``, ``3 items``: what a summary says of a count (nouns here take an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
