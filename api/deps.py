@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Request
 from temporalio.client import Client
 
 from api.auth import TokenVerifier
-from api.idempotency import current_key
+from api.idempotency import current_key, current_update_id
 from domain.shared.errors import NotFound
 from domain.shared.text import TEXT_PATTERN
 from readmodels.shared.db import SessionFactory
@@ -135,7 +135,7 @@ async def command(
     (a final state) is first shown to ``when_closed``, which raises the 409 that explains it. A command
     with an Idempotency-Key carries it as its update ID, so racing retries are applied once."""
     try:
-        return await update_entity(client, workflow_id, update, arg, update_id=current_key.get())
+        return await update_entity(client, workflow_id, update, arg, update_id=current_update_id())
     except EntityGone as err:
         if when_closed is not None:
             await when_closed()

@@ -57,6 +57,14 @@ def scoped_key(principal: Principal, key: str) -> str:
     return f"{principal.subject} {','.join(sorted(principal.roles))} {key}"
 
 
+def current_update_id() -> str | None:
+    """The Workflow Update ID of the command being handled: the caller-scoped key, hashed. A key is the
+    client's free text (it might be "seed:Ada Lovelace"), and an update ID is stored in Temporal's history in
+    clear, outside the payload codec: only a digest of it goes there."""
+    key = current_key.get()
+    return None if key is None else "key-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """The request a key stands for. A JSON body counts by its meaning (key order and spacing do not)."""
     try:

@@ -20,6 +20,7 @@ from api.deps import (
     new_id,
 )
 from api.http import JsonRoute
+from api.idempotency import current_update_id
 from api.schemas import (
     ERROR_RESPONSES,
     ApiModel,
@@ -125,7 +126,9 @@ async def start_basket(
         ),
         static_summary=f"Basket of customer {customer_id[:8]}…",
     )
-    created = await create_entity(client, BasketWorkflow.start, StartBasket(customer_id=customer_id), start, key)
+    created = await create_entity(
+        client, BasketWorkflow.start, StartBasket(customer_id=customer_id), start, current_update_id()
+    )
     if created is None:  # closed: fine if it was created, else the key's first use failed
         await _basket_row(db, basket_id)
     return IdResponse(id=basket_id)

@@ -19,6 +19,7 @@ from api.deps import (
     new_id,
 )
 from api.http import JsonRoute
+from api.idempotency import current_update_id
 from api.schemas import ERROR_RESPONSES, ApiModel, CustomerIdPath, CustomerName, IdResponse, RequestModel, SmsNumber
 from domain.customers import model as rules
 from domain.customers.model import Customer
@@ -83,7 +84,7 @@ async def register_customer(
         static_summary=f"Customer {customer_id[:8]}…",  # no name: a summary is shown wherever the workflow is
     )
     cmd = RegisterCustomer(name=body.name, sms_number=body.sms_number)
-    await create_entity(client, CustomerWorkflow.register, cmd, start, key)
+    await create_entity(client, CustomerWorkflow.register, cmd, start, current_update_id())
     return IdResponse(id=customer_id)
 
 

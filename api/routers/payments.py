@@ -19,6 +19,7 @@ from api.deps import (
     new_id,
 )
 from api.http import JsonRoute
+from api.idempotency import current_update_id
 from api.schemas import (
     ERROR_RESPONSES,
     Amount,
@@ -101,7 +102,7 @@ async def authorize_payment(
         static_summary=f"Payment {payment_id[:8]}… · {body.amount}",
     )
     cmd = AuthorizePayment(customer_id=customer_id, amount=body.amount)
-    if await create_entity(client, PaymentWorkflow.authorize, cmd, start, key) is None:
+    if await create_entity(client, PaymentWorkflow.authorize, cmd, start, current_update_id()) is None:
         await get_payment(payment_id, db)  # closed: fine if it was created, else the key's first use failed
     return IdResponse(id=payment_id)
 

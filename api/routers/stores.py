@@ -19,6 +19,7 @@ from api.deps import (
     new_id,
 )
 from api.http import JsonRoute
+from api.idempotency import current_update_id
 from api.schemas import (
     ERROR_RESPONSES,
     ApiModel,
@@ -139,7 +140,11 @@ async def create_store(
         static_summary=summary(f"Store {body.name.strip()} · {body.location.strip()}"),
     )
     await create_entity(
-        client, StoreWorkflow.create, CreateStore(name=body.name, location=body.location, owner=owner), start, key
+        client,
+        StoreWorkflow.create,
+        CreateStore(name=body.name, location=body.location, owner=owner),
+        start,
+        current_update_id(),
     )
     return IdResponse(id=store_id)
 
@@ -206,7 +211,7 @@ async def add_product(
         task_queue=TASK_QUEUE,
         static_summary=summary(f"Product {body.name.strip()} · {body.price}"),
     )
-    await create_entity(client, ProductWorkflow.add, cmd, start, key)
+    await create_entity(client, ProductWorkflow.add, cmd, start, current_update_id())
     return IdResponse(id=product_id)
 
 

@@ -75,11 +75,11 @@ async def seed_demo_mall(api_url: str, issuer: LocalIssuer | None) -> Seeded:
                 )
                 response.raise_for_status()
                 made["products"] += _created(response)
-        for _, customer, sms in DEMO_CUSTOMERS:
+        for subject, customer, sms in DEMO_CUSTOMERS:
             response = await http.post(
                 "/api/customers",
                 json={"name": customer, "smsNumber": sms},
-                headers={"Idempotency-Key": f"seed:{customer}", **_bearer(tokens[f"customer {customer}"])},
+                headers={"Idempotency-Key": f"seed:customer:{subject}", **_bearer(tokens[f"customer {customer}"])},
             )
             response.raise_for_status()
             made["customers"] += _created(response)

@@ -123,8 +123,10 @@ async def journey(stack: Stack) -> Journey:
     started = time.perf_counter()
     async with MallbotsClient(stack.api_url, token=stack.token()) as mall:
         shop = await open_shop(mall)
-        customer_id = await mall.register_customer(name, first_sms)
-        await mall.change_sms(customer_id, second_sms)
+        # Keys a careless client writes: the update ID Temporal keeps in clear must not carry them.
+        customer_id = await mall.register_customer(name, first_sms, key=f"register {name}")
+        change = {"smsNumber": second_sms}
+        await mall.request("PUT", f"/api/customers/{customer_id}/change-sms", change, key=f"sms {second_sms}")
         payment_id = await mall.authorize_payment(customer_id, "100.00")
         order_id = await mall.start_basket(customer_id)
         await mall.add_item(order_id, shop.widget_id, 2)
