@@ -58,6 +58,11 @@ def temporal_client(request: Request) -> Client:
     return _context(request).client
 
 
+def request_deadline(request: Request) -> float:
+    """Seconds a request may take before it is answered 503 (``MALLBOTS_REQUEST_TIMEOUT``)."""
+    return _context(request).request_timeout_seconds
+
+
 def entity_settings(request: Request) -> EntitySettings:
     return _context(request).entities
 
@@ -82,6 +87,7 @@ search_read_model = _read_model("search")
 
 TemporalClient = Annotated[Client, Depends(temporal_client)]
 Entities = Annotated[EntitySettings, Depends(entity_settings)]
+RequestDeadline = Annotated[float, Depends(request_deadline)]
 StoresReadModel = Annotated[SessionFactory, Depends(stores_read_model)]
 CustomersReadModel = Annotated[SessionFactory, Depends(customers_read_model)]
 BasketsReadModel = Annotated[SessionFactory, Depends(baskets_read_model)]

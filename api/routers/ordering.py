@@ -6,7 +6,7 @@ import contextlib
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import Field
 from temporalio.common import (
     SearchAttributePair,
@@ -15,12 +15,14 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api.access import Caller, acting_customer
 from api.deps import (
     ACCEPTS_IDEMPOTENCY_KEY,
     IdempotencyKey,
     OrderingReadModel,
+    RequestDeadline,
     TemporalClient,
     command,
     get_or_404,
@@ -41,11 +43,18 @@ from api.schemas import (
     RequestModel,
 )
 from domain.ordering import model as rules
-from domain.ordering.model import Order
+from domain.ordering.model import Order, OrderStatus
 from domain.shared.errors import Conflict
 from readmodels.ordering import queries
 from readmodels.ordering.tables import OrderRow
-from workflows.ordering.messages import TASK_QUEUE, OrderWorkflowInput, RequestedItem, order_workflow_id
+from workflows.ordering.messages import (
+    MAX_WAIT_SECONDS,
+    TASK_QUEUE,
+    OrderWorkflowInput,
+    RequestedItem,
+    WaitForStatus,
+    order_workflow_id,
+)
 from workflows.ordering.order_workflow import OrderWorkflow
 from workflows.search_attributes import CUSTOMER_ID, ORDER_ID
 from workflows.shared.summaries import counted
@@ -139,8 +148,48 @@ async def _start(client: TemporalClient, order_input: OrderWorkflowInput) -> str
     return order_input.order_id
 
 
+# A wait answers this much before the request's deadline, so it is never a 503.
+WAIT_MARGIN_SECONDS = 0.5
+_STATUS = "|".join(s.value for s in OrderStatus)
+WaitFor = Annotated[
+    str | None,
+    Query(
+        alias="waitFor",
+        max_length=200,
+        pattern=f"^({_STATUS})(,({_STATUS}))*$",
+        description="comma-separated statuses: answer once the order is in one of them or in a final one",
+    ),
+]
+WaitTimeout = Annotated[
+    float,
+    Query(
+        alias="timeout",
+        gt=0,
+        le=MAX_WAIT_SECONDS,
+        description="seconds to wait at most (capped by the request's deadline)",
+    ),
+]
+
+
 @router.get("/{order_id}", response_model=OrderResponse)
-async def get_order(order_id: OrderIdPath, db: OrderingReadModel) -> OrderResponse:
+async def get_order(
+    order_id: OrderIdPath,
+    db: OrderingReadModel,
+    client: TemporalClient,
+    deadline: RequestDeadline,
+    wait_for: WaitFor = None,
+    wait_seconds: WaitTimeout = 10.0,
+) -> OrderResponse:
+    """With ``waitFor``, a long poll: answers as soon as the order is in one of those statuses, or a final one
+    (``completed``, ``rejected``, ``cancelled``), or after ``timeout`` seconds with the order as it is then. The
+    order's workflow says when (no polling); the answer is then read from the read model, as without it."""
+    if wait_for is not None:
+        statuses = [OrderStatus(s) for s in wait_for.split(",")]
+        seconds = max(min(wait_seconds, deadline - WAIT_MARGIN_SECONDS), 0.1)
+        with contextlib.suppress(RPCError):  # not started yet, or ended: the read model says which
+            await client.get_workflow_handle(order_workflow_id(order_id)).execute_update(
+                OrderWorkflow.wait_for_status, WaitForStatus(statuses=statuses, timeout_seconds=seconds)
+            )
     return _view(await _order_row(db, order_id))
 
 

@@ -13,6 +13,8 @@ import httpx
 from api.auth import Role
 
 Json = dict[str, Any]
+FINAL_ORDER_STATUSES = {"completed", "rejected", "cancelled"}
+WAIT_SECONDS = 8.0  # one long poll: under the API's default request deadline (10 s)
 # (role, subject) → a bearer token of the API's issuer: how the tools act as many users (``Stack.token``).
 TokenMint = Callable[[Role, str], str]
 
@@ -214,19 +216,27 @@ class MallbotsClient:
     async def wait_for_order(
         self, order_id: str, statuses: set[str], *, within: float = 30.0, interval: float = 0.02
     ) -> Json:
-        """Poll until the order is in one of ``statuses`` (the saga runs after checkout answers)."""
-        deadline = asyncio.get_running_loop().time() + within
+        """The order once it is in one of ``statuses`` (the saga runs after checkout answers): a long poll
+        (``?waitFor=``) that the order's workflow answers when it gets there, asked again until ``within``.
+        An order that ends in another final status raises at once."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        wanted = ",".join(sorted(statuses))
         while True:
+            remaining = deadline - loop.time()
             try:
-                order = await self.get_order(order_id)
+                params = {"waitFor": wanted, "timeout": f"{max(min(remaining, WAIT_SECONDS), 0.1):.2f}"}
+                order = cast(Json, (await self.request("GET", f"/api/ordering/{order_id}", params=params))["order"])
                 if order["status"] in statuses:
                     return order
+                if order["status"] in FINAL_ORDER_STATUSES:
+                    raise RuntimeError(f"order {order_id} ended {order['status']}, not {' or '.join(sorted(statuses))}")
             except ApiError as err:
-                if err.status != 404:  # the read model may not have the order yet
+                if err.status != 404:  # the order may not be created yet
                     raise
-            if asyncio.get_running_loop().time() > deadline:
+                await asyncio.sleep(interval)
+            if loop.time() > deadline:
                 raise TimeoutError(f"order {order_id} did not reach {sorted(statuses)} in {within}s")
-            await asyncio.sleep(interval)
 
     # ---- depot --------------------------------------------------------------------------------
     async def get_shopping_lists(self, status: str | None = None) -> list[Json]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from domain.ordering.events import OrderEvent, order_event
-from domain.ordering.model import OrderItem
+from domain.ordering.model import OrderItem, OrderStatus
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "ordering"
@@ -40,6 +40,17 @@ class ShoppingListCancelled(BaseModel):
 
 class InvoicePaid(BaseModel):
     invoice_id: str
+
+
+class WaitForStatus(BaseModel):
+    """``GET /api/ordering/{id}?waitFor=…``: wait until the order is in one of ``statuses`` (or final), for at most
+    ``timeout_seconds``."""
+
+    statuses: list[OrderStatus]
+    timeout_seconds: float
+
+
+MAX_WAIT_SECONDS = 60.0
 
 
 class PriceItems(BaseModel):

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -18,13 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.depot.model import ShoppingListStatus, Wanted
     from domain.ordering import model as rules
     from domain.ordering.model import FINAL, Order, OrderStatus
-    from domain.shared.errors import Conflict
+    from domain.shared.errors import Conflict, InvalidArgument
     from workflows.baskets.messages import TASK_QUEUE as BASKETS_QUEUE
     from workflows.customers.messages import TASK_QUEUE as CUSTOMERS_QUEUE
     from workflows.customers.messages import AuthorizeCustomer
     from workflows.depot.messages import TASK_QUEUE as DEPOT_QUEUE
     from workflows.depot.messages import CreateShoppingList, ShoppingListRef
-    from workflows.ordering.messages import ORDER, OrderWorkflowInput, PriceItems
+    from workflows.ordering.messages import MAX_WAIT_SECONDS, ORDER, OrderWorkflowInput, PriceItems, WaitForStatus
     from workflows.ordering.signals import OrderSignals
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.payments.messages import CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
@@ -389,6 +392,30 @@ class OrderWorkflow(OrderSignals):
         self._entity.check(lambda: rules.ensure_cancellable(self._order()))
         if self._cancel_refusal is not None or (self._shopping_completed and not self._shopping_cancelled):
             raise business_failure(Conflict("the shopping list is completed; the order can no longer be cancelled"))
+
+    @workflow.update
+    async def wait_for_status(self, wait: WaitForStatus) -> OrderStatus:
+        """Answers once the order is in one of the statuses asked for, or in a final one, and the ordering read
+        model shows it (the API then answers from it, as a plain GET would); or when the time is up, with the
+        status then. How a client learns that an order moved on without polling (issue: an honest benchmark)."""
+        wanted = set(wait.statuses)
+
+        def reached() -> bool:
+            status = self._order().status
+            return self._entity.state is not None and (status in wanted or status in FINAL) and self._entity.settled
+
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(
+                reached, timeout=timedelta(seconds=wait.timeout_seconds), timeout_summary="waitFor"
+            )
+        return self._order().status
+
+    @wait_for_status.validator
+    def _validate_wait_for_status(self, wait: WaitForStatus) -> None:
+        if not wait.statuses:
+            raise business_failure(InvalidArgument("waitFor names no status"))
+        if not 0 < wait.timeout_seconds <= MAX_WAIT_SECONDS:
+            raise business_failure(InvalidArgument(f"the timeout is more than 0 and at most {MAX_WAIT_SECONDS:g} s"))
 
     @workflow.query
     def get_order(self) -> Order:
