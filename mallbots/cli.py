@@ -536,8 +536,9 @@ def stuck(
             console.print(f"no saga pending for more than {older_than}s")
         else:
             table = Table(title=f"sagas pending for more than {older_than}s on {target}")
-            for column in ("workflow ID", "age", "current step", "waiting on"):
-                table.add_column(column)
+            table.add_column("workflow ID", no_wrap=True, min_width=42)  # whole, to copy (order: + a UUID)
+            for column in ("age", "current step", "waiting on"):
+                table.add_column(column, overflow="fold")
             for saga in found:
                 table.add_row(saga.workflow_id, str(saga.age).split(".")[0], saga.step, saga.pending)
             console.print(table)

@@ -16,6 +16,7 @@ from mallbots.tools.client import MallbotsClient
 from mallbots.tools.operators import find_stuck_sagas
 from readmodels.depot.projections import DepotProjections
 from tests.integration.conftest import open_shop
+from tests.integration.ops_cli import mallbots_cli
 from workflows.depot.messages import ShoppingListRef
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 
@@ -65,3 +66,6 @@ async def test_a_saga_stuck_on_a_transient_failure_is_listed_and_never_compensat
             assert (await mall.get_payment(payment_id))["status"] == "reserved"
             assert (await mall.get_shopping_list(order_id))["status"] == "pending"
             assert await find_stuck_sagas(stack.client, timedelta(hours=1)) == []
+            # In an 80-column terminal the table prints the workflow ID whole, so that it can be copied.
+            code, out, _ = await mallbots_cli(stack, "ops", "stuck", "--older-than", "0", COLUMNS="80")
+            assert code == 1 and f"order:{order_id}" in out, out
