@@ -76,8 +76,9 @@ def approve(order: Order, shopping_id: str, at: datetime) -> Order:
     return _move(order, (OrderStatus.PENDING,), OrderStatus.APPROVED, at, shopping_id=shopping_id)
 
 
-def reject(order: Order, reason: str, at: datetime) -> Order:
-    return _move(order, (OrderStatus.PENDING,), OrderStatus.REJECTED, at, reason=reason)
+def reject(order: Order, reason: str, at: datetime, shopping_id: str | None = None) -> Order:
+    """``shopping_id``: the list the saga had opened before it was refused (then cancelled), if any."""
+    return _move(order, (OrderStatus.PENDING,), OrderStatus.REJECTED, at, reason=reason, shopping_id=shopping_id)
 
 
 def ready(order: Order, invoice_id: str, at: datetime) -> Order:
@@ -94,5 +95,12 @@ def ensure_cancellable(order: Order) -> Order:
     return order
 
 
-def cancel(order: Order, at: datetime) -> Order:
-    return _move(order, (OrderStatus.PENDING, OrderStatus.APPROVED), OrderStatus.CANCELLED, at)
+def cancel(order: Order, at: datetime, shopping_id: str | None = None) -> Order:
+    """A pending order keeps the list its saga had opened (then cancelled), if any; an approved one has it."""
+    return _move(
+        order,
+        (OrderStatus.PENDING, OrderStatus.APPROVED),
+        OrderStatus.CANCELLED,
+        at,
+        shopping_id=order.shopping_id or shopping_id,
+    )

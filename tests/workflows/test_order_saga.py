@@ -396,6 +396,9 @@ async def test_a_business_failure_compensates_the_registered_steps_in_reverse_an
     assert (await search_attributes(placed.handle))["OrderStatus"] == "rejected"
     if "cancel_shopping_list" in compensations:
         assert args_of(mall, placed, "cancel_shopping_list") == [ShoppingListRef(list_id=placed.order_id)]
+    # The list step 2 opened (then cancelled) stays named on the rejected order; none if step 2 never opened one
+    # (a release is registered only once step 2 succeeded).
+    assert order.shopping_id == (placed.order_id if "release_payment" in compensations else None)
     if "release_payment" in compensations:
         assert args_of(mall, placed, "release_payment") == [
             ReleasePayment(payment_id=PAYMENT, customer_id=CUSTOMER, order_id=placed.order_id)
@@ -510,6 +513,7 @@ async def test_a_cancel_racing_a_saga_step_lets_the_step_finish_runs_no_later_st
     order = await placed.handle.result()
     assert mall.fakes.commands(placed.workflow_id) == FORWARD[: FORWARD.index(step) + 1] + compensations
     assert order.status is OrderStatus.CANCELLED
+    assert order.shopping_id == (placed.order_id if "release_payment" in compensations else None)
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (CANCELLED, 2))
     assert (await search_attributes(placed.handle))["OrderStatus"] == "cancelled"
 

@@ -75,6 +75,7 @@ class OrderWorkflow(OrderSignals):
         self._cancel_requested = False
         self._shopping_completed = False
         self._invoice_paid = False
+        self._opened_list: str | None = None  # the shopping list step 2 opened
         self._shopping_cancelled = False
         self._cancel_refusal: str | None = None
         now = workflow.now()
@@ -153,6 +154,7 @@ class OrderWorkflow(OrderSignals):
                 CreateShoppingList(order_id=order.id, items=wanted),
                 DEPOT_QUEUE,
             )
+            self._opened_list = shopping_id  # kept by a rejected or cancelled order: the list existed
             compensations.append(("release_payment", self._release_payment))
             await self._step(
                 3,
@@ -336,13 +338,17 @@ class OrderWorkflow(OrderSignals):
         await run_activity(InvoicesActivities.cancel_invoice, ref, task_queue=PAYMENTS_QUEUE)
 
     async def _reject(self, reason: str) -> None:
-        await self._entity.apply("ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now()))
+        await self._entity.apply(
+            "ordering.OrderRejected", lambda: rules.reject(self._order(), reason, workflow.now(), self._opened_list)
+        )
         self._metrics.rejected(reason)
         self._status_attribute()
         self._details(f"rejected: {reason}")
 
     async def _cancel(self) -> None:
-        await self._entity.apply("ordering.OrderCancelled", lambda: rules.cancel(self._order(), workflow.now()))
+        await self._entity.apply(
+            "ordering.OrderCancelled", lambda: rules.cancel(self._order(), workflow.now(), self._opened_list)
+        )
         self._metrics.ended("cancelled")
         self._status_attribute()
         self._details("cancelled")
