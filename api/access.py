@@ -114,6 +114,8 @@ async def _own_product(request: Request, principal: Principal) -> bool:
 
 _own_store = _column_of("stores", StoreRow.owner, StoreRow.id, "store_id", "store ID", by_subject=True)
 _own_basket = _column_of("baskets", BasketRow.customer_id, BasketRow.id, "basket_id", "basket ID")
+
+
 async def _own_order(request: Request, principal: Principal) -> bool:
     """From the ordering read model; for an order just checked out, whose row is not there yet (a client
     waiting for its next status: ``?waitFor=``), from its workflow."""
