@@ -21,15 +21,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.notifications.gateway import RecordingGateway, SmsGateway
 from activities.shared.poison import DeadLetters, ParkPoisonEvents, dead_letters_of
+from activities.shared.projection_lag import MeasureProjectionLag
 from api.app import create_app
 from api.auth import TokenVerifier
 from api.codec import CodecServer
 from api.deps import ApiContext, EntitySettings
 from mallbots.codec import EncryptionCodec, PayloadKey
 from mallbots.db import Databases
+from mallbots.metrics import initialize_worker_series, initialize_workflow_series, sdk_runtime
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from mallbots.settings import Settings
-from mallbots.telemetry import instrument_app, metrics_runtime, tracing_interceptor
+from mallbots.telemetry import instrument_app, tracing_interceptor
 from mallbots.temporal_client import connect
 from mallbots.transport import temporal_transport
 
@@ -75,7 +77,7 @@ async def connect_temporal(
     API key as the settings say (``mallbots.transport``). The dev server opens its port a moment before it serves,
     so a refused first connection is retried."""
     interceptors: list[Interceptor] = [tracing_interceptor(tracer)] if tracer is not None else []
-    runtime = metrics_runtime(settings.temporal_metrics_address) if settings.temporal_metrics_address else None
+    runtime = sdk_runtime(settings.temporal_metrics_address) if settings.temporal_metrics_address else None
     converter = data_converter(keys)
     transport = temporal_transport(settings)
     attempts = 100
@@ -99,8 +101,12 @@ def build_workers(
     """One worker per service task queue (a service with neither workflows nor activities gets none).
 
     Each parks the poison events of its projections in its service's ``dead_letters`` (see
-    ``activities.shared.poison``), so one event no projection can apply never jams its entity."""
+    ``activities.shared.poison``), so one event no projection can apply never jams its entity, and measures
+    how far behind its read models are (``activities.shared.projection_lag``: inside the parking, so a parked
+    event is not measured as applied)."""
     gateway = overrides.sms_gateway or RecordingGateway(databases.sessions("notifications"))
+    services = list(services)
+    initialize_workflow_series(client, services)
     workers = []
     for name in services:
         definition = DEFINITIONS[name]
@@ -112,6 +118,7 @@ def build_workers(
         if not activities and not definition.workflows:
             continue
         dead_letters = DeadLetters(name, databases.sessions(name), dead_letters_of(name))
+        initialize_worker_series(name)
         workers.append(
             Worker(
                 client,
@@ -121,7 +128,7 @@ def build_workers(
                 max_concurrent_activities=200,
                 max_concurrent_workflow_tasks=200,
                 workflow_runner=SANDBOXED if settings.workflow_sandbox else UNSANDBOXED,
-                interceptors=[ParkPoisonEvents(dead_letters)],
+                interceptors=[ParkPoisonEvents(dead_letters), MeasureProjectionLag(name)],
             )
         )
     return workers

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     )
     database_sslcert: Path | None = Field(default=None, description="PEM client certificate for Postgres")
     database_sslkey: Path | None = Field(default=None, description="its private key (mode 0600, or 0640 owned by root)")
+    # Metrics (mallbots.metrics): the API serves GET /metrics; a worker process serves its own here, and the Temporal
+    # SDK's (with the workflows' domain metrics) on temporal_metrics_address.
+    metrics_address: str | None = Field(
+        default=None,
+        description="host:port where a process running workers serves its metrics for Prometheus "
+        "(projection lag, parked events, process); unset = not served",
+    )
     # Authentication (api.auth, api.access): a bearer JWT on every route but health, readiness and the OpenAPI.
     auth: bool = Field(
         default=True, description="require a bearer JWT; off (false) only on purpose (the book's clients): a WARNING"

@@ -34,6 +34,7 @@ from mallbots.devstack.postgres import STOP_GRACE_SECONDS as POSTGRES_STOP_GRACE
 from mallbots.devstack.postgres import LocalPostgres
 from mallbots.devstack.temporal import STOP_GRACE_SECONDS as TEMPORAL_STOP_GRACE_SECONDS
 from mallbots.devstack.temporal import LocalTemporal
+from mallbots.metrics import MetricsServer
 from mallbots.settings import SERVICES, Settings
 from mallbots.telemetry import tracer_provider
 from mallbots.transport import DatabaseTls, stack_transport
@@ -98,6 +99,7 @@ class Stack:
         self._server_task: asyncio.Task[None] | None = None
         self.api_url = ""
         self.tracer_provider: TracerProvider | None = None
+        self.metrics_server: MetricsServer | None = None  # the workers' metrics (MALLBOTS_METRICS_ADDRESS)
         self.payload_keys: list[codec.PayloadKey] | None = None  # None: encryption off (on purpose)
         self.codec_token: str | None = None  # None: no codec endpoint
         self.codec_cors_origins: list[str] = []
@@ -230,6 +232,8 @@ class Stack:
             verifier=self.verifier,
         )
         self.workers = wiring.workers
+        if self.workers and self.settings.metrics_address:
+            self.metrics_server = MetricsServer.start(self.settings.metrics_address)
         self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
         if wiring.app is not None:
             await self._serve(wiring.app)
@@ -282,6 +286,9 @@ class Stack:
                 abandoned.append(f"the database connections (not closed within {DISPOSE_GRACE_SECONDS:.0f} s)")
         self.stopping = "stopping Temporal and Postgres"
         steps: list[tuple[str, Callable[[], str | None], float]] = []
+        if self.metrics_server is not None:
+            server, self.metrics_server = self.metrics_server, None
+            steps.append(("the metrics endpoint", server.stop, 1.5))
         if self.tracer_provider is not None:
             provider, self.tracer_provider = self.tracer_provider, None
             steps.append(("the buffered traces", _flush_traces(provider), TRACES_FLUSH_SECONDS))

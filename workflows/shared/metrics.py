@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Literal
 
 from temporalio import workflow
+from temporalio.common import MetricCounter, MetricHistogramFloat, MetricMeter
 
 from domain.ordering.rejections import rejection_category
 
@@ -61,6 +62,27 @@ BasketClosed = Literal["checked_out", "cancelled", "expired"]
 BASKET_CLOSED_VALUES: tuple[BasketClosed, ...] = ("checked_out", "cancelled", "expired")
 # Histograms in seconds, whose buckets the runtime is configured with.
 SECONDS_HISTOGRAMS = (SAGA_STEP_DURATION, CHECKOUT_TO_APPROVED)
+# One description per name, wherever an instrument of it is made: the SDK exports instruments that differ in
+# description as separate series of one name (``mallbots.metrics`` makes the counters' zero series too).
+DESCRIPTIONS = {
+    ORDERS_CREATED: "Orders created (checkouts and direct orders)",
+    ORDERS: "Orders that reached an outcome: approved, rejected, cancelled, completed "
+    "(an order is counted once for each it reaches: approved, then completed or cancelled)",
+    ORDER_REJECTIONS: "Rejected orders by the category of the reason",
+    CHECKOUT_TO_APPROVED: "From the order's creation (the checkout) until it is approved, in seconds",
+    SAGA_STEP_DURATION: "A saga step as the saga waits for it (queueing and retries included), in seconds",
+    SAGA_COMPENSATIONS: "Compensations run, by the step they undo",
+    BASKETS_STARTED: "Baskets started",
+    BASKETS_CLOSED: "Baskets closed: checked out, cancelled by the customer, or expired (left untouched)",
+}
+
+
+def counter(meter: MetricMeter, name: str) -> MetricCounter:
+    return meter.create_counter(name, DESCRIPTIONS[name])
+
+
+def seconds_histogram(meter: MetricMeter, name: str) -> MetricHistogramFloat:
+    return meter.create_histogram_float(name, DESCRIPTIONS[name])
 
 
 def _seconds_since(started: datetime) -> float:
@@ -72,20 +94,12 @@ class SagaMetrics:
 
     def __init__(self) -> None:
         meter = workflow.metric_meter()
-        self._created = meter.create_counter(ORDERS_CREATED, "Orders created (checkouts and direct orders)")
-        self._orders = meter.create_counter(
-            ORDERS,
-            "Orders that reached an outcome: approved, rejected, cancelled, completed "
-            "(an order is counted once for each it reaches: approved, then completed or cancelled)",
-        )
-        self._rejections = meter.create_counter(ORDER_REJECTIONS, "Rejected orders by the category of the reason")
-        self._checkout_to_approved = meter.create_histogram_float(
-            CHECKOUT_TO_APPROVED, "From the order's creation (the checkout) until it is approved, in seconds"
-        )
-        self._steps = meter.create_histogram_float(
-            SAGA_STEP_DURATION, "A saga step as the saga waits for it (queueing and retries included), in seconds"
-        )
-        self._compensations = meter.create_counter(SAGA_COMPENSATIONS, "Compensations run, by the step they undo")
+        self._created = counter(meter, ORDERS_CREATED)
+        self._orders = counter(meter, ORDERS)
+        self._rejections = counter(meter, ORDER_REJECTIONS)
+        self._checkout_to_approved = seconds_histogram(meter, CHECKOUT_TO_APPROVED)
+        self._steps = seconds_histogram(meter, SAGA_STEP_DURATION)
+        self._compensations = counter(meter, SAGA_COMPENSATIONS)
 
     def created(self) -> None:
         self._created.add(1)
@@ -113,10 +127,8 @@ class SagaMetrics:
 class BasketMetrics:
     def __init__(self) -> None:
         meter = workflow.metric_meter()
-        self._started = meter.create_counter(BASKETS_STARTED, "Baskets started")
-        self._closed = meter.create_counter(
-            BASKETS_CLOSED, "Baskets closed: checked out, cancelled by the customer, or expired (left untouched)"
-        )
+        self._started = counter(meter, BASKETS_STARTED)
+        self._closed = counter(meter, BASKETS_CLOSED)
 
     def started(self) -> None:
         self._started.add(1)
