@@ -12,6 +12,8 @@
 #                 POSTGRES_PWD (Temporal); an env file
 #   auth-signing-key.pem  the API's local token issuer key (EC P-256, PKCS#8 PEM): the Compose secret
 #                 /run/secrets/mallbots-auth-signing-key (MALLBOTS_AUTH_SIGNING_KEY_FILE)
+#   grafana.env   a random GF_SECURITY_ADMIN_PASSWORD of Grafana's admin user (set when its volume is first
+#                 made); an env file, read by Grafana only
 #
 # In deploy/secrets/ (MALLBOTS_SECRETS_DIR to choose another directory), made 0700: no other user of this host
 # reads them. payload-keys and auth-signing-key.pem are 0644 in it because the containers' user (uid 10001) reads
@@ -91,6 +93,16 @@ else
         "POSTGRES_PASSWORD=$password" \
         "POSTGRES_PWD=$password" >"$dir/temporal-db.env"
     echo "compose-secrets: made $dir/temporal-db.env (Temporal's database password)"
+fi
+
+if [ -e "$dir/grafana.env" ]; then
+    echo "compose-secrets: $dir/grafana.env exists, left as it is"
+else
+    password=$(new_token)
+    printf '%s\n' \
+        "# Grafana's admin password (user admin), set when its volume is first made: http://localhost:3000" \
+        "GF_SECURITY_ADMIN_PASSWORD=$password" >"$dir/grafana.env"
+    echo "compose-secrets: made $dir/grafana.env (Grafana's admin password)"
 fi
 
 if [ -e "$dir/auth-signing-key.pem" ]; then

@@ -39,10 +39,12 @@ SECRETS_SCRIPT = REPO / "deploy" / "compose-secrets.sh"
 # The files the secrets script makes and the compose file reads, in MALLBOTS_SECRETS_DIR (default deploy/secrets).
 KEYS_FILE, CODEC_ENV = "payload-keys", "codec.env"
 DB_ENV, TEMPORAL_DB_ENV, SIGNING_KEY = "mallbots-db.env", "temporal-db.env", "auth-signing-key.pem"
-ENV_FILES = (CODEC_ENV, DB_ENV, TEMPORAL_DB_ENV)  # read when Compose loads the file
+GRAFANA_ENV = "grafana.env"
+ENV_FILES = (CODEC_ENV, DB_ENV, TEMPORAL_DB_ENV, GRAFANA_ENV)  # read when Compose loads the file
 SECRET_FILES = (KEYS_FILE, SIGNING_KEY)  # read when it creates a container
 DUMMY_TOKEN = "test-codec-token-0123456789abcdef"
 DUMMY_DB_PASSWORD, DUMMY_TEMPORAL_DB_PASSWORD = "test-db-password-4f2a", "test-temporal-db-password-9c1e"
+DUMMY_GRAFANA_PASSWORD = "test-grafana-password-7d3b"
 SIGNING_KEY_PATH = "/run/secrets/mallbots-auth-signing-key"
 
 Service = dict[str, Any]
@@ -82,6 +84,7 @@ def write_dummy_secrets(directory: Path) -> tuple[str, str]:
     (directory / TEMPORAL_DB_ENV).write_text(
         f"POSTGRES_PASSWORD={DUMMY_TEMPORAL_DB_PASSWORD}\nPOSTGRES_PWD={DUMMY_TEMPORAL_DB_PASSWORD}\n"
     )
+    (directory / GRAFANA_ENV).write_text(f"GF_SECURITY_ADMIN_PASSWORD={DUMMY_GRAFANA_PASSWORD}\n")
     (directory / SIGNING_KEY).write_text("-----BEGIN PRIVATE KEY-----\n(dummy)\n-----END PRIVATE KEY-----\n")
     return line, DUMMY_TOKEN
 
@@ -275,17 +278,6 @@ def test_temporal_setup_registers_exactly_the_search_attributes_the_workflows_se
     assert "$$SEARCH_ATTRIBUTES" in services["temporal-setup"]["command"][0], "the script must use the list"
 
 
-def test_prometheus_scrapes_the_api_and_every_worker(config: dict[str, Any], services: dict[str, Service]) -> None:
-    prometheus = yaml.safe_load(config["configs"]["prometheus"]["content"])
-    targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
-    hosts = {t.rpartition(":")[0] for t in targets}
-    assert hosts <= set(services), f"scrape targets that are no service: {hosts - set(services)}"
-    assert "api:8080" in targets
-    for name, service in workers(services).items():
-        port = env(service)["MALLBOTS_TEMPORAL_METRICS_ADDRESS"].rpartition(":")[2]
-        assert f"{name}:{port}" in targets, f"{name} is not scraped"
-
-
 # ------------------------------------------------------------------------------------------------ secrets
 
 
@@ -415,6 +407,7 @@ def test_the_secrets_script_makes_files_the_stack_starts_with_and_never_replaces
         CODEC_ENV: 0o600,
         DB_ENV: 0o600,
         TEMPORAL_DB_ENV: 0o600,
+        GRAFANA_ENV: 0o600,
     }, mode
 
     services = resolved(directory)["services"]
@@ -431,7 +424,9 @@ def test_the_secrets_script_makes_files_the_stack_starts_with_and_never_replaces
     issuer = LocalIssuer.from_pem((directory / SIGNING_KEY).read_bytes(), "mallbots")
     assert issuer.mint("someone", [Role.OPERATOR])
     printed = made.stdout + made.stderr
-    secrets = [keys[0].line().partition("=")[2], token, password, temporal_password]
+    grafana_password = env(services["grafana"])["GF_SECURITY_ADMIN_PASSWORD"]
+    assert len(grafana_password) >= 32 and grafana_password not in (password, temporal_password)
+    secrets = [keys[0].line().partition("=")[2], token, password, temporal_password, grafana_password]
     assert not [s for s in secrets if s in printed], "a secret was printed"
     assert "PRIVATE KEY" not in printed
 
@@ -447,7 +442,7 @@ def test_the_secrets_script_makes_files_the_stack_starts_with_and_never_replaces
 
 def test_every_published_port_listens_on_this_hosts_loopback_only(services: dict[str, Service]) -> None:
     published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
-    assert {"api", "temporal-ui", "postgres", "temporal", "jaeger", "prometheus"} <= set(published)
+    assert {"api", "temporal-ui", "postgres", "temporal", "jaeger", "prometheus", "grafana"} <= set(published)
     for name, ports in published.items():
         for port in ports:
             assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port['published']} on every interface"
@@ -530,6 +525,148 @@ def test_an_oidc_issuer_set_in_the_shell_reaches_the_api_and_unset_stays_unset(
     }
     given = env(resolved(secrets_dir, shell)["services"]["api"])
     assert {name: given[name] for name in passed} == shell
+
+
+# ------------------------------------------------------------------------------------------- metrics and dashboards
+
+GRAFANA_DIR = REPO / "deploy" / "grafana"
+
+
+def _port(address: str) -> int:
+    return int(address.rpartition(":")[2])
+
+
+def _listens_everywhere(address: str) -> bool:
+    return address.rpartition(":")[0] in ("0.0.0.0", "[::]", "::")
+
+
+def prometheus_config(config: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = yaml.safe_load(config["configs"]["prometheus"]["content"])
+    return found
+
+
+def scrape_targets(prometheus: dict[str, Any]) -> dict[str, set[tuple[str, int]]]:
+    """job → (host, port) of every target, static or found by a DNS name."""
+    jobs: dict[str, set[tuple[str, int]]] = {}
+    for job in prometheus["scrape_configs"]:
+        targets = set()
+        for static in job.get("static_configs", []):
+            for target in static["targets"]:
+                host, _, port = target.rpartition(":")
+                targets.add((host, int(port)))
+        for dns in job.get("dns_sd_configs", []):
+            targets |= {(name, int(dns["port"])) for name in dns["names"]}
+        jobs[job["job_name"]] = targets
+    return jobs
+
+
+def test_prometheus_scrapes_the_api_every_worker_the_sdk_of_each_and_the_temporal_server(
+    config: dict[str, Any], services: dict[str, Service]
+) -> None:
+    jobs = scrape_targets(prometheus_config(config))
+    every = set().union(*jobs.values())
+    api = env(services["api"])
+    assert ("api", int(api["MALLBOTS_API_PORT"])) in every and "/metrics" in api_get_routes()
+    assert ("api", _port(api["MALLBOTS_TEMPORAL_METRICS_ADDRESS"])) in every, "the API's Temporal client"
+    for name, worker in workers(services, with_profiles=True).items():
+        for setting in ("MALLBOTS_METRICS_ADDRESS", "MALLBOTS_TEMPORAL_METRICS_ADDRESS"):
+            address = env(worker)[setting]
+            assert _listens_everywhere(address), f"{name}: {setting}={address} is not reachable from Prometheus"
+            assert (name, _port(address)) in every, f"{name}'s {setting} is not scraped"
+    assert ("temporal", _port(env(services["temporal"])["PROMETHEUS_ENDPOINT"])) in every
+    # And nothing else: each target is a service of this file, on a port it opens.
+    opens: dict[str, set[int]] = {"temporal": {_port(env(services["temporal"])["PROMETHEUS_ENDPOINT"])}}
+    for name, service in mallbots_services(services).items():
+        variables = env(service)
+        ports = {
+            _port(variables[s])
+            for s in ("MALLBOTS_METRICS_ADDRESS", "MALLBOTS_TEMPORAL_METRICS_ADDRESS")
+            if s in variables
+        }
+        if "MALLBOTS_API_PORT" in variables:
+            ports.add(int(variables["MALLBOTS_API_PORT"]))
+        opens[name] = ports
+    stale = sorted(t for t in every if t[1] not in opens.get(t[0], set()))
+    assert not stale, f"Prometheus scrapes what nothing serves: {stale}"
+
+
+def _mounts(service: Service) -> dict[str, Path]:
+    """target → source of the service's bind mounts, each read-only and from this repository."""
+    found = {}
+    for volume in service.get("volumes", []):
+        if volume["type"] != "bind":
+            continue
+        source = Path(volume["source"])
+        assert volume.get("read_only"), f"{volume['target']} is mounted writable"
+        assert source.is_relative_to(REPO) and source.exists(), f"{source} is not in the repository"
+        found[volume["target"]] = source
+    return found
+
+
+def _datasource_uids(document: Any) -> set[str]:
+    if isinstance(document, dict):
+        found = {str(document["datasource"]["uid"])} if isinstance(document.get("datasource"), dict) else set()
+        return found.union(*(_datasource_uids(v) for v in document.values()))
+    if isinstance(document, list):
+        return set().union(*(_datasource_uids(v) for v in document))
+    return set()
+
+
+def test_grafana_is_provisioned_with_the_prometheus_data_source_and_every_dashboard(
+    services: dict[str, Service],
+) -> None:
+    grafana = services["grafana"]
+    assert grafana["image"].startswith("grafana/grafana:")
+    mounts = _mounts(grafana)
+    by_source = {source: target for target, source in mounts.items()}
+    assert set(by_source) == {
+        GRAFANA_DIR / "provisioning" / "datasources",
+        GRAFANA_DIR / "provisioning" / "dashboards",
+        GRAFANA_DIR / "dashboards",
+    }
+    for target in mounts:
+        assert target.startswith("/etc/grafana/"), target
+
+    (datasource,) = [
+        d
+        for path in sorted((GRAFANA_DIR / "provisioning" / "datasources").glob("*.yaml"))
+        for d in yaml.safe_load(path.read_text())["datasources"]
+    ]
+    assert datasource["type"] == "prometheus" and datasource.get("isDefault") is True
+    url = urlsplit(datasource["url"])
+    (prometheus_port,) = [p["target"] for p in services["prometheus"]["ports"]]
+    assert (url.hostname, url.port) == ("prometheus", prometheus_port), datasource["url"]
+
+    (provider,) = [
+        p
+        for path in sorted((GRAFANA_DIR / "provisioning" / "dashboards").glob("*.yaml"))
+        for p in yaml.safe_load(path.read_text())["providers"]
+    ]
+    assert provider["type"] == "file" and provider["options"]["path"] == by_source[GRAFANA_DIR / "dashboards"]
+
+    dashboards = {p.name: json.loads(p.read_text()) for p in sorted((GRAFANA_DIR / "dashboards").glob("*.json"))}
+    assert {"mallbots-orders.json", "mallbots-temporal.json"} <= set(dashboards)
+    uids = [d["uid"] for d in dashboards.values()]
+    assert len(uids) == len(set(uids)), "two dashboards share a uid"
+    for name, dashboard in dashboards.items():
+        assert _datasource_uids(dashboard) == {datasource["uid"]}, f"{name} queries another data source"
+    home = Path(env(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"])
+    assert str(home.parent) == provider["options"]["path"] and home.name in dashboards
+    assert grafana["depends_on"].keys() >= {"prometheus"}
+
+
+def test_grafana_listens_on_loopback_and_its_admin_password_comes_from_its_env_file_only(
+    services: dict[str, Service],
+) -> None:
+    grafana = services["grafana"]
+    assert [(p["host_ip"], p["target"]) for p in grafana["ports"]] == [("127.0.0.1", 3000)]
+    variables = env(grafana)
+    assert variables["GF_SECURITY_ADMIN_PASSWORD"] == DUMMY_GRAFANA_PASSWORD, "not from grafana.env"
+    assert DUMMY_GRAFANA_PASSWORD not in COMPOSE_FILE.read_text()
+    assert variables["GF_AUTH_ANONYMOUS_ENABLED"] == "false" and variables["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    for name, service in services.items():
+        if name != "grafana":
+            assert DUMMY_GRAFANA_PASSWORD not in json.dumps(env(service)), f"{name} gets Grafana's password"
 
 
 # ------------------------------------------------------------------------------------------------ Dockerfile
