@@ -246,48 +246,34 @@ def api(
 
 @app.command()
 def bench(
-    orders: Annotated[int, typer.Option(help="orders to push through the saga")] = 200,
-    concurrency: Annotated[int, typer.Option(help="orders in flight at once")] = 20,
+    orders: Annotated[int, typer.Option(help="orders to take from checkout to completed", min=1)] = 200,
+    concurrency: Annotated[int, typer.Option(help="orders in flight at once", min=1)] = 20,
     floor: Annotated[bool, typer.Option(help="also measure the Temporal server's floor")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print the document (schema mallbots.bench/1)")] = False,
 ) -> None:
-    """Orders through the full saga as fast as possible on a fresh embedded stack: orders/s and latency."""
+    """Whole orders (checkout → approved → picked → paid → completed) on a fresh embedded stack: orders/s,
+    latency percentiles, tasks per order from the histories, CPU per order of each process, the Temporal
+    floor at the same concurrency and the ratios."""
+    import json
     import tempfile
 
-    from rich.table import Table
-
     from mallbots.stack import Stack, ephemeral_options
-    from mallbots.tools.bench import Result, bench_floor, bench_orders
-    from mallbots.tools.client import MallbotsClient
+    from mallbots.tools.bench import render, run_bench
 
     logging.basicConfig(level=logging.WARNING)
 
-    async def run() -> list[Result]:
+    async def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
-            async with (
-                Stack(ephemeral_options(Path(tmp))) as stack,
-                MallbotsClient(stack.api_url, token=stack.token()) as mall,
-            ):
-                mint = stack.token if stack.issuer is not None else None
-                await bench_orders(mall, min(orders, 10), concurrency, mint)  # warm-up: caches, pools, JIT-less paths
-                results = [await bench_orders(mall, orders, concurrency, mint)]
-                if floor:
-                    assert stack.client is not None
-                    results.append(await bench_floor(stack.client, orders, concurrency))
-                return results
+            async with Stack(ephemeral_options(Path(tmp))) as stack:
+                return await run_bench(stack, orders, concurrency, floor)
 
-    results = asyncio.run(run())
-    table = Table(title=f"mallbots bench · {orders} orders · concurrency {concurrency}")
-    for column in ("what", "count", "per second", "mean ms", "p50 ms", "p90 ms", "p99 ms"):
-        table.add_column(column, justify="left" if column == "what" else "right")
-    for r in results:
-        table.add_row(
-            r.name,
-            str(r.count),
-            f"{r.rate:.1f}",
-            f"{r.mean * 1000:.0f}",
-            *(f"{r.percentile(p) * 1000:.0f}" for p in (50, 90, 99)),
-        )
-    console.print(table)
+    doc = asyncio.run(run())
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.flush()
+        return
+    for table in render(doc):
+        console.print(table)
 
 
 @app.command()
