@@ -1,0 +1,156 @@
+"""``mallbots bench --json`` as a user runs it: its own process and throw-away stack, a tiny run. The document's
+shape and internal consistency are checked; how fast anything was is never asserted (that is what it reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from mallbots.tools.bench import COUNTS, ORDER_WORKFLOWS, PHASES, SAGA_ACTIVITIES, SCHEMA, render
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDERS, CONCURRENCY = 6, 2
+BOUND = 600.0  # seconds: only how long a hang takes to fail the test, no performance goal
+PROCESSES = ("temporal_server", "workers_and_api", "bench_client", "postgres", "python_process")
+
+
+@pytest.fixture(scope="module")
+async def doc() -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLBOTS_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mallbots.cli",
+        "bench",
+        "--orders",
+        str(ORDERS),
+        "--concurrency",
+        str(CONCURRENCY),
+        "--json",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(BOUND):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, err.decode()[-3000:]
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def _ordered(stats: dict[str, float], count: int) -> None:
+    assert stats["count"] == count
+    assert 0 < stats["min"] <= stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["max"]
+    assert stats["min"] <= stats["mean"] <= stats["max"]
+
+
+def test_the_document_counts_every_order_and_its_percentiles_are_ordered(doc: dict[str, Any]) -> None:
+    assert doc["schema"] == SCHEMA
+    run, saga, floor = doc["run"], doc["saga"], doc["floor"]
+    assert (run["orders"], run["concurrency"], run["floor"]) == (ORDERS, CONCURRENCY, True)
+    assert run["cpus"] >= 1 and len(run["load_average"]) == 3
+    assert saga["orders"] == ORDERS
+    approved = saga["latency_seconds"]["checkout_to_approved"]
+    completed = saga["latency_seconds"]["checkout_to_completed"]
+    _ordered(approved, ORDERS)
+    _ordered(completed, ORDERS)
+    for key in ("min", "p50", "p90", "p99", "max"):  # each order is approved before it is completed
+        assert approved[key] <= completed[key]
+    assert saga["orders_per_second"] == pytest.approx(ORDERS / saga["seconds"])
+    # Every order: a checkout, the bot's two commands, the payment, and at least one long poll per status.
+    client = saga["client"]
+    assert client["long_polls"] >= 3 * ORDERS
+    assert client["requests"] >= client["long_polls"] + 4 * ORDERS
+    assert client["requests_per_order"] == pytest.approx(client["requests"] / ORDERS)
+    assert client["long_polls_per_order"] == pytest.approx(client["long_polls"] / ORDERS)
+
+    assert (floor["runs"], floor["activities_per_run"]) == (ORDERS, SAGA_ACTIVITIES)
+    _ordered(floor["latency_seconds"]["run"], ORDERS)
+    assert floor["runs_per_second"] == pytest.approx(ORDERS / floor["seconds"])
+
+
+def test_the_ratios_are_computed_from_the_parts(doc: dict[str, Any]) -> None:
+    saga, floor, ratios = doc["saga"], doc["floor"], doc["ratios"]
+    approved, run = saga["latency_seconds"]["checkout_to_approved"], floor["latency_seconds"]["run"]
+    assert ratios["latency_p50"] == pytest.approx(approved["p50"] / run["p50"])
+    assert ratios["latency_p99"] == pytest.approx(approved["p99"] / run["p99"])
+    assert ratios["throughput"] == pytest.approx(saga["orders_per_second"] / floor["runs_per_second"])
+
+    def system(cpu: dict[str, Any], per: str) -> float:
+        return float(sum(cpu[p][per] for p in ("temporal_server", "workers_and_api", "postgres")))
+
+    per_order, per_run = system(saga["cpu_seconds"], "per_order"), system(floor["cpu_seconds"], "per_run")
+    assert ratios["cpu"] == pytest.approx(per_order / per_run)
+
+
+def test_every_sampled_order_costs_the_same_activities_and_its_parts_add_up(doc: dict[str, Any]) -> None:
+    tasks = doc["saga"]["tasks_per_order"]
+    orders = tasks["orders"]
+    assert tasks["sampled_orders"] == len(orders) == ORDERS  # fewer orders than the sample: all of them
+    for order in orders:
+        total = order["total"]
+        assert set(order["by_workflow"]) == set(ORDER_WORKFLOWS) and set(order["by_phase"]) == set(PHASES)
+        for key in COUNTS:
+            assert total[key] == pytest.approx(sum(c[key] for c in order["by_workflow"].values()))
+            assert total[key] == pytest.approx(sum(c[key] for c in order["by_phase"].values()))
+        assert total["workflow_tasks"] > 0 and total["activity_tasks"] > 0 and total["local_activities"] > 0
+        assert total["events"] > total["workflow_tasks"] + total["activity_tasks"] + total["local_activities"]
+        assert total["waits"] >= 1  # the client's long polls reach the order's workflow as updates
+        assert total["updates"] >= total["waits"]
+        for workflow in ("basket", "order", "payment", "shopping_list", "invoice"):
+            assert order["by_workflow"][workflow]["workflow_tasks"] > 0, workflow
+    # Identical orders run the same code: the same activities and commands. How many workflow tasks they take
+    # depends on how events happen to be batched, and a long poll may be asked again: those are not compared.
+    first = orders[0]["total"]
+    for order in orders[1:]:
+        for key in ("activity_tasks", "local_activities", "signals"):
+            assert order["total"][key] == first[key], (key, order["order_id"])
+        assert order["total"]["updates"] - order["total"]["waits"] == first["updates"] - first["waits"]
+    for key in COUNTS:
+        assert tasks["min"][key] <= tasks["mean"]["total"][key] <= tasks["max"][key]
+    runs = doc["floor"]["tasks_per_run"]
+    assert runs["mean"]["activity_tasks"] == SAGA_ACTIVITIES and runs["mean"]["local_activities"] == 0
+    assert runs["min"]["workflow_tasks"] > 0
+
+
+@pytest.mark.parametrize(("phase", "per"), [("saga", "per_order"), ("floor", "per_run")])
+def test_cpu_is_measured_per_process_and_the_python_process_splits_into_system_and_client(
+    doc: dict[str, Any], phase: str, per: str
+) -> None:
+    cpu = doc[phase]["cpu_seconds"]
+    count = doc[phase]["orders" if phase == "saga" else "runs"]
+    assert cpu["wall_seconds"] > 0
+    for name in PROCESSES:
+        entry = cpu[name]
+        assert entry["seconds"] >= 0
+        assert entry[per] == pytest.approx(entry["seconds"] / count)
+        assert entry["cores"] == pytest.approx(entry["seconds"] / cpu["wall_seconds"])
+    python = cpu["python_process"]["seconds"]
+    assert python == pytest.approx(cpu["workers_and_api"]["seconds"] + cpu["bench_client"]["seconds"])
+    assert cpu["temporal_server"]["seconds"] > 0 and cpu["workers_and_api"]["seconds"] > 0
+    assert 0 < cpu["bench_client"]["seconds"] < python
+    if phase == "saga":  # the floor writes no read model
+        assert cpu["postgres"]["seconds"] > 0
+
+
+def test_the_document_renders_as_tables(doc: dict[str, Any]) -> None:
+    console = Console(width=200, record=True)
+    for table in render(doc):
+        console.print(table)
+    text = console.export_text()
+    for expected in ("checkout → approved", "checkout → completed", "floor: 6 no-op activities", "one order"):
+        assert expected in text
+    assert "workers + API (one process)" in text and "Temporal server" in text
