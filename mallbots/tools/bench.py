@@ -8,9 +8,11 @@ One run (``run_bench``) on an embedded stack:
    the shopping list and completes it, the customer learns the order is ready, pays the invoice and learns it is
    completed — each actor with its own token. The client learns every transition through the long poll
    (``GET /api/ordering/{id}?waitFor=…``, answered by the order's workflow); it asks again only after a wait
-   timed out. Latencies are the client's: from sending the checkout to receiving the answer that shows the status.
+   timed out. Latencies are the client's: from sending the checkout to receiving the answer that shows the status
+   (beside them, the approval's own time in the saga: what the bench reported before the long poll).
 3. CPU seconds of the Temporal server, Postgres and the one Python process (API + workers + this client) over
-   the timed phase; the client's own share is measured in its coroutines (``ClientCpu``) and subtracted.
+   the timed phase; the client's own share is measured in its coroutines (``ClientCpu``) and subtracted. Each
+   process's idle load (no order in flight, just before the timed phase) is reported beside it.
 4. Workflow tasks, activity tasks and local activities per order, read from the histories of a sample of orders
    and of the entity workflows each one involved (``count_events`` says exactly what is counted).
 5. The Temporal floor at the same concurrency: a workflow of as many sequential no-op activities as the saga's
@@ -25,7 +27,8 @@ record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
     schema   "mallbots.bench/1"
     run      {orders, concurrency, warmup_orders, history_sample, floor, started_at, cpus, load_average[3]}
     saga     {orders, seconds, orders_per_second,
-              latency_seconds: {checkout_to_approved: L, checkout_to_completed: L},
+              latency_seconds: {checkout_to_approved: L, checkout_to_completed: L, checkout_to_approval_recorded: L},
+              idle_cores: {temporal_server, python_process, postgres},
               client: {requests, requests_per_order, long_polls, long_polls_per_order},
               cpu_seconds: {wall_seconds, temporal_server: P, workers_and_api: P, bench_client: P,
                             postgres: P, python_process: P},
@@ -81,6 +84,10 @@ HISTORY_SAMPLE = 20  # orders (and floor runs) whose histories are read
 # After the preparation, before the clock starts: the background deliveries of the preparation's commands
 # (to subscribers other than the caller's) finish, so they are neither timed nor counted as checkout's.
 SETTLE_SECONDS = 1.0
+# Then each process's CPU with no order in flight (the stack's pollers and timers), for a reader to weigh the
+# per-order figures against.
+IDLE_SECONDS = 1.0
+IDLE_PROCESSES = ("temporal_server", "python_process", "postgres")
 JOURNEY_WITHIN = 600.0  # seconds one order may take at most (a hang fails the bench, it is no goal)
 CLOSE_WITHIN = 30.0  # seconds a sampled workflow gets to close after its order completed, before it is read
 # The marker the SDK core records for a local activity's result (sdk-core: LOCAL_ACTIVITY_MARKER_NAME).
@@ -393,7 +400,8 @@ class Order:
     checkout_at: datetime | None = None
     shopping_id: str = ""
     invoice_id: str = ""
-    approved: float = 0.0  # seconds from the checkout's sending
+    approved: float = 0.0  # seconds from the checkout's sending to the client's learning it
+    approval_recorded: float = 0.0  # … to the approval's time in the saga (the order's updatedAt then)
     completed: float = 0.0
 
 
@@ -468,6 +476,7 @@ async def journey(mall: Mall, order: Order) -> None:
     await customer.checkout(order.basket_id, order.payment_id)
     approved = await customer.wait_for_order(order.basket_id, {"approved"}, within=JOURNEY_WITHIN)
     order.approved = time.perf_counter() - sent
+    order.approval_recorded = (datetime.fromisoformat(approved["updatedAt"]) - order.checkout_at).total_seconds()
     order.shopping_id = str(approved["shoppingId"])
     await order.bot.assign_bot(order.shopping_id, order.bot_id)
     await order.bot.complete_shopping_list(order.shopping_id)
@@ -541,6 +550,9 @@ async def bench_saga(stack: Stack, http: MallbotsClient, requests: RequestCount,
     await asyncio.sleep(SETTLE_SECONDS)
     client_cpu = ClientCpu()
     meter = CpuMeter(stack, client_cpu)
+    idle = meter.read()
+    await asyncio.sleep(IDLE_SECONDS)
+    idle_cpu = cpu_document(idle, meter.read(), 1, "per_order")
     asked, polled = requests.requests, requests.long_polls
     started_at, before = datetime.now(UTC), meter.read()
     await bounded(orders, concurrency, lambda i: client_cpu.run(journey(mall, prepared[i])))
@@ -554,7 +566,9 @@ async def bench_saga(stack: Stack, http: MallbotsClient, requests: RequestCount,
         "latency_seconds": {
             "checkout_to_approved": summary([o.approved for o in prepared]),
             "checkout_to_completed": summary([o.completed for o in prepared]),
+            "checkout_to_approval_recorded": summary([o.approval_recorded for o in prepared]),
         },
+        "idle_cores": {p: None if idle_cpu[p] is None else idle_cpu[p]["cores"] for p in IDLE_PROCESSES},
         "client": {
             "requests": asked,
             "requests_per_order": asked / orders,
@@ -662,6 +676,7 @@ def render(doc: Json) -> list[Table]:
         latency.add_column(column, justify="left" if column == "what" else "right")
     rows = [
         ("checkout → approved", saga["latency_seconds"]["checkout_to_approved"], None),
+        ("  (approval recorded by the saga)", saga["latency_seconds"]["checkout_to_approval_recorded"], None),
         (
             "checkout → completed (bot, payment)",
             saga["latency_seconds"]["checkout_to_completed"],
@@ -721,7 +736,8 @@ def render(doc: Json) -> list[Table]:
     tables.append(cost)
 
     cpu = Table(title="CPU seconds (user + system), timed phase only")
-    for column in ("process", "saga: CPU per order", "saga: cores busy", "floor: CPU per run", "floor: cores busy"):
+    columns = ("process", "saga: CPU per order", "saga: cores busy", "floor: CPU per run", "floor: cores busy", "idle")
+    for column in columns:
         cpu.add_column(column, justify="left" if column == "process" else "right")
     names = {
         "temporal_server": "Temporal server (dev server, child process)",
@@ -739,6 +755,7 @@ def render(doc: Json) -> list[Table]:
             f"{s['cores']:.2f}" if s else "-",
             f"{f['per_run'] * 1000:.1f} ms" if f else "-",
             f"{f['cores']:.2f}" if f else "-",
+            f"{idle:.2f}" if (idle := saga["idle_cores"].get(key)) is not None else "",
         )
     cpu.add_section()
     cpu.add_row(
@@ -746,6 +763,7 @@ def render(doc: Json) -> list[Table]:
         f"{system_cpu(saga['cpu_seconds'], 'per_order') * 1000:.1f} ms",
         "",
         f"{system_cpu(floor['cpu_seconds'], 'per_run') * 1000:.1f} ms" if floor is not None else "-",
+        "",
         "",
         style="bold",
     )
