@@ -20,7 +20,8 @@ One run (``run_bench``) on an embedded stack:
 
 The result is one JSON document (``SCHEMA``, printed by ``mallbots bench --json``); ``render`` turns it into
 tables. Keys are only ever added under one schema name. Times are seconds; ``C`` is a count record
-(``COUNTS``: workflow_tasks, activity_tasks, local_activities, updates, waits, signals, events), ``P`` a CPU
+(``COUNTS``: workflow_tasks, workflow_task_failures, activity_tasks, activity_retries, local_activities,
+updates, waits, signals, events), ``P`` a CPU
 record {seconds, per_order | per_run, cores}, or null when that process was not measured; ``L`` a latency
 record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
 
@@ -29,7 +30,8 @@ record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
     saga     {orders, seconds, orders_per_second,
               latency_seconds: {checkout_to_approved: L, checkout_to_completed: L, checkout_to_approval_recorded: L},
               idle_cores: {temporal_server, python_process, postgres},
-              client: {requests, requests_per_order, long_polls, long_polls_per_order},
+              client: {requests, requests_per_order, long_polls, long_polls_per_order, retried_commands,
+                       timed_out_waits, early_answers},
               cpu_seconds: {wall_seconds, temporal_server: P, workers_and_api: P, bench_client: P,
                             postgres: P, python_process: P},
               tasks_per_order: {sampled_orders,
@@ -56,7 +58,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable,
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 from rich.table import Table
@@ -68,7 +70,7 @@ from temporalio.worker import Worker
 from api.auth import Role
 from mallbots.stack import Stack
 from mallbots.tools.bench_floor import FLOOR_QUEUE, FloorWorkflow, bench_noop
-from mallbots.tools.client import Json, MallbotsClient, TokenMint
+from mallbots.tools.client import FINAL_ORDER_STATUSES, ApiError, Json, MallbotsClient, TokenMint
 from workflows.baskets.messages import basket_workflow_id
 from workflows.customers.messages import customer_workflow_id
 from workflows.depot.messages import shopping_list_workflow_id
@@ -88,6 +90,10 @@ SETTLE_SECONDS = 1.0
 # per-order figures against.
 IDLE_SECONDS = 1.0
 IDLE_PROCESSES = ("temporal_server", "python_process", "postgres")
+# One long poll's timeout: well under the API's request deadline (10 s), which a wait that ends as the
+# machine is saturated can overrun (then 503, and the bench asks again).
+LONG_POLL_SECONDS = 5.0
+COMMAND_ATTEMPTS = 5  # a command answered 503 is sent again with its key, this often at most
 JOURNEY_WITHIN = 600.0  # seconds one order may take at most (a hang fails the bench, it is no goal)
 CLOSE_WITHIN = 30.0  # seconds a sampled workflow gets to close after its order completed, before it is read
 # The marker the SDK core records for a local activity's result (sdk-core: LOCAL_ACTIVITY_MARKER_NAME).
@@ -96,7 +102,17 @@ WAIT_UPDATE = "wait_for_status"  # the order's update behind ?waitFor= (the clie
 # The entity workflows one order involves, by their key in the document.
 ORDER_WORKFLOWS = ("basket", "order", "payment", "shopping_list", "invoice", "customer")
 PHASES = ("prepare", "checkout_to_completed")
-COUNTS = ("workflow_tasks", "activity_tasks", "local_activities", "updates", "waits", "signals", "events")
+COUNTS = (
+    "workflow_tasks",
+    "workflow_task_failures",
+    "activity_tasks",
+    "activity_retries",
+    "local_activities",
+    "updates",
+    "waits",
+    "signals",
+    "events",
+)
 T = TypeVar("T")
 
 
@@ -302,8 +318,11 @@ def cpu_document(before: CpuReading, after: CpuReading, count: int, per: str) ->
 def count_events(events: Iterable[HistoryEvent]) -> dict[str, int]:
     """What a stretch of history cost:
 
-    - ``workflow_tasks``: WorkflowTaskCompleted events (failed or timed-out tasks are not counted);
-    - ``activity_tasks``: ActivityTaskScheduled events (one per activity; its retries are not counted);
+    - ``workflow_tasks``: WorkflowTaskCompleted events;
+    - ``workflow_task_failures``: WorkflowTaskFailed and WorkflowTaskTimedOut events (tasks that were redone);
+    - ``activity_tasks``: ActivityTaskScheduled events (one per activity, however often it was attempted);
+    - ``activity_retries``: attempts beyond the first, from each ActivityTaskStarted event (which records the
+      attempt that ended the activity); local activities' retries are not counted;
     - ``local_activities``: MarkerRecorded events whose marker is the SDK's local-activity marker
       (``core_local_activity``; patch and other markers are not counted);
     - ``updates``: WorkflowExecutionUpdateAccepted events (commands, and the client's long polls);
@@ -317,8 +336,12 @@ def count_events(events: Iterable[HistoryEvent]) -> dict[str, int]:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             counts["workflow_tasks"] += 1
+        elif kind in (EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT):
+            counts["workflow_task_failures"] += 1
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             counts["activity_tasks"] += 1
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            counts["activity_retries"] += max(event.activity_task_started_event_attributes.attempt - 1, 0)
         elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
             if event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER:
                 counts["local_activities"] += 1
@@ -405,17 +428,26 @@ class Order:
     completed: float = 0.0
 
 
-class RequestCount:
-    """The client's requests (an httpx event hook), and of them the long polls (``?waitFor=``)."""
+class ClientTally:
+    """What the bench client asked: requests and of them long polls (an httpx event hook), commands retried
+    after a 503 (with the same Idempotency-Key: the API's advice), long polls answered 503 (asked again), long
+    polls answered early without the status (the workflow did not hold the wait; asked again 0.1 s later)."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.long_polls = 0
+        self.retried_commands = 0
+        self.timed_out_waits = 0
+        self.early_answers = 0
 
     async def __call__(self, request: httpx.Request) -> None:
         self.requests += 1
         if "waitFor" in request.url.params:
             self.long_polls += 1
+
+    def snapshot(self) -> dict[str, int]:
+        names = ("requests", "long_polls", "retried_commands", "timed_out_waits", "early_answers")
+        return {name: getattr(self, name) for name in names}
 
 
 @dataclass
@@ -427,9 +459,10 @@ class Mall:
     product_id: str
     mint: TokenMint | None
     tag: str
+    tally: ClientTally
 
 
-async def open_mall(http: MallbotsClient, mint: TokenMint | None) -> Mall:
+async def open_mall(http: MallbotsClient, mint: TokenMint | None, tally: ClientTally) -> Mall:
     tag = uuid.uuid4().hex[:6]
     owner = http.acting_as(mint(Role.STORE_OWNER, f"bench-owner-{tag}") if mint else None)
     store_id = await owner.create_store(f"Bench store {tag}", "Bench wing")
@@ -437,7 +470,52 @@ async def open_mall(http: MallbotsClient, mint: TokenMint | None) -> Mall:
     product_id = await owner.add_product(store_id, f"Bench widget {tag}", "9.99", sku=f"BENCH-{tag}")
     customer = http.acting_as(mint(Role.CUSTOMER, f"bench-customer-{tag}") if mint else None)
     customer_id = await customer.register_customer(f"Bench customer {tag}", "+1 555 0199")
-    return Mall(customer, customer_id, product_id, mint, tag)
+    return Mall(customer, customer_id, product_id, mint, tag, tally)
+
+
+async def command(
+    actor: MallbotsClient, tally: ClientTally, method: str, path: str, body: Mapping[str, Any] | None = None
+) -> Json:
+    """A command as a careful client sends it: with an Idempotency-Key, and again with the same key when the API
+    answers 503 (its deadline passed; the command may still take effect, and the key makes the retry the same
+    command). Any other refusal fails the bench."""
+    key = f"bench-{uuid.uuid4()}"
+    for attempt in range(1, COMMAND_ATTEMPTS + 1):
+        try:
+            return await actor.request(method, path, body, key=key)
+        except ApiError as err:
+            if err.status != 503 or attempt == COMMAND_ATTEMPTS:
+                raise
+            tally.retried_commands += 1
+    raise AssertionError("unreachable")
+
+
+async def wait_for(actor: MallbotsClient, tally: ClientTally, order_id: str, status: str) -> Json:
+    """The order once it is in ``status``: one long poll (``?waitFor=``), asked again only when it answered
+    without getting there (its timeout) or with a 503 (its deadline passed under load). A final status other
+    than ``status`` fails the bench."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + JOURNEY_WITHIN
+    params = {"waitFor": status, "timeout": f"{LONG_POLL_SECONDS:g}"}
+    while True:
+        asked = loop.time()
+        try:
+            order = cast(Json, (await actor.request("GET", f"/api/ordering/{order_id}", params=params))["order"])
+        except ApiError as err:
+            if err.status != 503:
+                raise
+            tally.timed_out_waits += 1
+        else:
+            if order["status"] == status:
+                return order
+            if order["status"] in FINAL_ORDER_STATUSES:
+                raise RuntimeError(f"bench order {order_id} ended {order['status']}: {order.get('reason')}")
+            if loop.time() - asked < LONG_POLL_SECONDS / 2:
+                # Answered early, not there yet (the workflow did not take the wait): counted, never a busy loop.
+                tally.early_answers += 1
+                await asyncio.sleep(0.1)
+        if loop.time() > deadline:
+            raise TimeoutError(f"bench order {order_id} was not {status} within {JOURNEY_WITHIN:g} s")
 
 
 async def bounded(count: int, concurrency: int, one: Callable[[int], Awaitable[T]]) -> list[T]:
@@ -457,11 +535,15 @@ async def prepare_orders(mall: Mall, count: int, concurrency: int) -> list[Order
     for slot in range(concurrency):
         bot_id = f"bench-bot-{mall.tag}-{slot}"
         bots[slot] = (bot_id, mall.customer.acting_as(mall.mint(Role.BOT, bot_id) if mall.mint else None))
+    customer, tally = mall.customer, mall.tally
 
     async def prepare(i: int) -> Order:
-        payment_id = await mall.customer.authorize_payment(mall.customer_id, "100.00")
-        basket_id = await mall.customer.start_basket(mall.customer_id)
-        await mall.customer.add_item(basket_id, mall.product_id, 2)
+        payment = {"customerId": mall.customer_id, "amount": 100.0}
+        payment_id = str((await command(customer, tally, "POST", "/api/payments", payment))["id"])
+        basket = {"customerId": mall.customer_id}
+        basket_id = str((await command(customer, tally, "POST", "/api/baskets", basket))["id"])
+        item = {"productId": mall.product_id, "quantity": 2}
+        await command(customer, tally, "PUT", f"/api/baskets/{basket_id}/addItem", item)
         bot_id, bot = bots[i % concurrency]
         return Order(basket_id, payment_id, bot_id, bot)
 
@@ -470,20 +552,21 @@ async def prepare_orders(mall: Mall, count: int, concurrency: int) -> list[Order
 
 async def journey(mall: Mall, order: Order) -> None:
     """Checkout → approved → (the bot picks the list) → ready → (the customer pays) → completed."""
-    customer = mall.customer
+    customer, bot, tally = mall.customer, order.bot, mall.tally
     order.checkout_at = datetime.now(UTC)
     sent = time.perf_counter()
-    await customer.checkout(order.basket_id, order.payment_id)
-    approved = await customer.wait_for_order(order.basket_id, {"approved"}, within=JOURNEY_WITHIN)
+    await command(customer, tally, "PUT", f"/api/baskets/{order.basket_id}/checkout", {"paymentId": order.payment_id})
+    approved = await wait_for(customer, tally, order.basket_id, "approved")
     order.approved = time.perf_counter() - sent
     order.approval_recorded = (datetime.fromisoformat(approved["updatedAt"]) - order.checkout_at).total_seconds()
     order.shopping_id = str(approved["shoppingId"])
-    await order.bot.assign_bot(order.shopping_id, order.bot_id)
-    await order.bot.complete_shopping_list(order.shopping_id)
-    ready = await customer.wait_for_order(order.basket_id, {"ready"}, within=JOURNEY_WITHIN)
+    shopping = f"/api/depot/shopping/{order.shopping_id}"
+    await command(bot, tally, "PUT", f"{shopping}/assign", {"botId": order.bot_id})
+    await command(bot, tally, "PUT", f"{shopping}/complete")
+    ready = await wait_for(customer, tally, order.basket_id, "ready")
     order.invoice_id = str(ready["invoiceId"])
-    await customer.pay_invoice(order.invoice_id)
-    await customer.wait_for_order(order.basket_id, {"completed"}, within=JOURNEY_WITHIN)
+    await command(customer, tally, "PUT", f"/api/payments/invoices/{order.invoice_id}/pay")
+    await wait_for(customer, tally, order.basket_id, "completed")
     order.completed = time.perf_counter() - sent
 
 
@@ -539,10 +622,10 @@ async def order_costs(client: Client, mall: Mall, orders: list[Order], window: t
     }
 
 
-async def bench_saga(stack: Stack, http: MallbotsClient, requests: RequestCount, orders: int, concurrency: int) -> Json:
+async def bench_saga(stack: Stack, http: MallbotsClient, tally: ClientTally, orders: int, concurrency: int) -> Json:
     assert stack.client is not None
     mint = stack.token if stack.issuer is not None else None
-    mall = await open_mall(http, mint)
+    mall = await open_mall(http, mint, tally)
     warmup = await prepare_orders(mall, min(orders, WARMUP_ORDERS), concurrency)
     await bounded(len(warmup), concurrency, lambda i: journey(mall, warmup[i]))
 
@@ -553,12 +636,12 @@ async def bench_saga(stack: Stack, http: MallbotsClient, requests: RequestCount,
     idle = meter.read()
     await asyncio.sleep(IDLE_SECONDS)
     idle_cpu = cpu_document(idle, meter.read(), 1, "per_order")
-    asked, polled = requests.requests, requests.long_polls
+    asked = tally.snapshot()
     started_at, before = datetime.now(UTC), meter.read()
     await bounded(orders, concurrency, lambda i: client_cpu.run(journey(mall, prepared[i])))
     after, ended_at = meter.read(), datetime.now(UTC)
     seconds = after.at - before.at
-    asked, polled = requests.requests - asked, requests.long_polls - polled
+    asked = {k: v - asked[k] for k, v in tally.snapshot().items()}
     return {
         "orders": orders,
         "seconds": seconds,
@@ -570,10 +653,9 @@ async def bench_saga(stack: Stack, http: MallbotsClient, requests: RequestCount,
         },
         "idle_cores": {p: None if idle_cpu[p] is None else idle_cpu[p]["cores"] for p in IDLE_PROCESSES},
         "client": {
-            "requests": asked,
-            "requests_per_order": asked / orders,
-            "long_polls": polled,
-            "long_polls_per_order": polled / orders,
+            **asked,
+            "requests_per_order": asked["requests"] / orders,
+            "long_polls_per_order": asked["long_polls"] / orders,
         },
         "cpu_seconds": cpu_document(before, after, orders, "per_order"),
         "tasks_per_order": await order_costs(stack.client, mall, prepared, (started_at, ended_at)),
@@ -626,17 +708,17 @@ async def run_bench(stack: Stack, orders: int, concurrency: int, floor: bool = T
     if orders < 1 or concurrency < 1:
         raise ValueError("orders and concurrency are at least 1")
     token = stack.token() if stack.issuer is not None else None
-    requests = RequestCount()
+    tally = ClientTally()
     # Enough pooled connections that no order waits for one or opens a new one: every order has at most one
     # request in flight (a long poll holds its connection while it waits).
     limits = httpx.Limits(max_connections=concurrency + 10, max_keepalive_connections=concurrency + 10)
     load = os.getloadavg()
     async with httpx.AsyncClient(
-        base_url=stack.api_url, timeout=120, limits=limits, event_hooks={"request": [requests]}
+        base_url=stack.api_url, timeout=120, limits=limits, event_hooks={"request": [tally]}
     ) as raw:
         http = MallbotsClient(stack.api_url, token=token, http=raw)
         run_started = datetime.now(UTC)
-        saga = await bench_saga(stack, http, requests, orders, concurrency)
+        saga = await bench_saga(stack, http, tally, orders, concurrency)
     floor_doc = await bench_floor(stack, orders, concurrency) if floor else None
     return {
         "schema": SCHEMA,
@@ -698,6 +780,12 @@ def render(doc: Json) -> list[Table]:
             f"{rate:.1f}" if rate is not None else "",
             *(_ms(stats[k]) for k in ("mean", "p50", "p90", "p99")),
         )
+    client = saga["client"]
+    latency.caption = (
+        f"client: {client['requests_per_order']:.1f} requests per order, {client['long_polls_per_order']:.1f} of them "
+        f"long polls; {client['timed_out_waits']} long polls answered 503, {client['early_answers']} early, "
+        f"{client['retried_commands']} commands retried after a 503"
+    )
     tables = [latency]
     if doc["ratios"] is not None:
         ratio = Table(title="saga ÷ floor (same run)")
@@ -711,13 +799,21 @@ def render(doc: Json) -> list[Table]:
 
     tasks = saga["tasks_per_order"]
     cost = Table(title=f"tasks per order (mean of {tasks['sampled_orders']} orders' histories)")
-    for column in ("workflow", "workflow tasks", "activity tasks", "local activities", "updates (waits)", "signals"):
+    columns = (
+        "workflow",
+        "workflow tasks (failed)",
+        "activity tasks (retries)",
+        "local activities",
+        "updates (waits)",
+        "signals",
+    )
+    for column in columns:
         cost.add_column(column, justify="left" if column == "workflow" else "right")
 
     def cost_row(name: str, c: Mapping[str, float], style: str = "") -> None:
         cells = [
-            _num(c["workflow_tasks"]),
-            _num(c["activity_tasks"]),
+            f"{_num(c['workflow_tasks'])} ({_num(c['workflow_task_failures'])})",
+            f"{_num(c['activity_tasks'])} ({_num(c['activity_retries'])})",
             _num(c["local_activities"]),
             f"{_num(c['updates'])} ({_num(c['waits'])})",
             _num(c["signals"]),

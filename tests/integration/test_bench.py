@@ -81,6 +81,7 @@ def test_the_document_counts_every_order_and_its_percentiles_are_ordered(doc: di
     assert client["requests"] >= client["long_polls"] + 4 * ORDERS
     assert client["requests_per_order"] == pytest.approx(client["requests"] / ORDERS)
     assert client["long_polls_per_order"] == pytest.approx(client["long_polls"] / ORDERS)
+    assert all(client[k] >= 0 for k in ("retried_commands", "timed_out_waits", "early_answers"))
 
     assert (floor["runs"], floor["activities_per_run"]) == (ORDERS, SAGA_ACTIVITIES)
     _ordered(floor["latency_seconds"]["run"], ORDERS)

@@ -30,7 +30,7 @@ def _update(name: str) -> HistoryEvent:
     )
 
 
-def test_completed_workflow_tasks_scheduled_activities_and_local_activity_markers_are_counted() -> None:
+def test_completed_workflow_tasks_scheduled_activities_retries_and_local_activity_markers_are_counted() -> None:
     history = [
         _event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
         _event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
@@ -39,11 +39,17 @@ def test_completed_workflow_tasks_scheduled_activities_and_local_activity_marker
         _marker("core_local_activity"),
         _marker("core_patch"),  # a patch marker is no local activity
         _event(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
-        _event(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED),
+        _event(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, activity_task_started_event_attributes={"attempt": 1}),
+        _event(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+        _event(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),  # one activity, done at its third attempt
+        _event(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED, activity_task_started_event_attributes={"attempt": 3}),
         _event(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
         _event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
         _event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
-        _event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),  # a failed task is not counted
+        _event(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED),  # redone: a failure, not a completed task
+        _event(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
+        _event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+        _event(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT),
         _event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
         _update("checkout"),
         _update("wait_for_status"),
@@ -52,7 +58,9 @@ def test_completed_workflow_tasks_scheduled_activities_and_local_activity_marker
     ]
     assert count_events(history) == {
         "workflow_tasks": 2,
-        "activity_tasks": 1,
+        "workflow_task_failures": 2,
+        "activity_tasks": 2,
+        "activity_retries": 2,
         "local_activities": 1,
         "updates": 2,
         "waits": 1,
