@@ -19,8 +19,8 @@ Durations are workflow time (``workflow.now()``, the start of the workflow task 
 latency the saga itself experienced, deterministic on replay, in seconds. Their buckets are given to the
 runtime by name (``mallbots.metrics.sdk_runtime``): the SDK's default buckets are milliseconds.
 
-Labels are a few fixed values each (never an ID): see the ``*_VALUES`` tuples, which the dashboards and tests
-read too.
+Labels are a few fixed values each (never an ID): see the ``*_VALUES`` tuples, from which ``mallbots.metrics``
+makes every counter's series at zero when a worker starts.
 """
 
 from __future__ import annotations
