@@ -14,7 +14,9 @@ from api.auth import Role
 
 Json = dict[str, Any]
 FINAL_ORDER_STATUSES = {"completed", "rejected", "cancelled"}
-WAIT_SECONDS = 8.0  # one long poll: under the API's default request deadline (10 s)
+# One long poll: well under the API's default request deadline (10 s), which a loaded machine's answer to the
+# wait must also fit in (at 8 s, orders at concurrency 50 overran it).
+WAIT_SECONDS = 5.0
 # (role, subject) → a bearer token of the API's issuer: how the tools act as many users (``Stack.token``).
 TokenMint = Callable[[Role, str], str]
 
@@ -232,7 +234,7 @@ class MallbotsClient:
                 if order["status"] in FINAL_ORDER_STATUSES:
                     raise RuntimeError(f"order {order_id} ended {order['status']}, not {' or '.join(sorted(statuses))}")
             except ApiError as err:
-                if err.status != 404:  # the order may not be created yet
+                if err.status not in (404, 503):  # not created yet; or the API asks to be asked again
                     raise
                 await asyncio.sleep(interval)
             if loop.time() > deadline:
