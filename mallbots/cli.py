@@ -165,6 +165,13 @@ def up(
             console.print(f"  Temporal     {stack.temporal_address}")
             if stack.postgres is not None:
                 console.print(f"  Postgres     {stack.postgres.url}")
+            console.print(f"  Metrics      {stack.api_url}/metrics (the API)")
+            if stack.settings.metrics_address:
+                console.print(f"               http://{stack.settings.metrics_address}/metrics (the workers)")
+            if stack.settings.temporal_metrics_address:
+                console.print(
+                    f"               http://{stack.settings.temporal_metrics_address}/metrics (the SDK, the workflows)"
+                )
             _print_auth(stack, seeded.tokens if seeded is not None else {})
             console.print("Ctrl-C stops everything.")
             await stop.wait()
