@@ -262,6 +262,7 @@ def bench(
     latency percentiles, tasks per order from the histories, CPU per order of each process, the Temporal
     floor at the same concurrency and the ratios."""
     import json
+    import os
     import tempfile
 
     from mallbots.stack import Stack, ephemeral_options
@@ -274,13 +275,19 @@ def bench(
             async with Stack(ephemeral_options(Path(tmp))) as stack:
                 return await run_bench(stack, orders, concurrency, floor)
 
-    doc = asyncio.run(run())
-    if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        sys.stdout.flush()
+    if not as_json:
+        for table in render(asyncio.run(run())):
+            console.print(table)
         return
-    for table in render(doc):
-        console.print(table)
+    # The SDK core logs its warnings (tasks timed out under load, …) to file descriptor 1: from here on that is
+    # standard error, and the document alone goes to the original standard output.
+    sys.stdout.flush()
+    document_out = os.dup(1)
+    os.dup2(2, 1)
+    doc = asyncio.run(run())
+    sys.stdout.flush()
+    with os.fdopen(document_out, "w") as out:
+        out.write(json.dumps(doc, indent=2) + "\n")
 
 
 @app.command()
