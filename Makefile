@@ -35,11 +35,13 @@ run: install
 test: install browser
 	$(PYTEST) tests
 
-## browser: Debian's Chromium for the tests that render a page in a real headless browser (/docs offline). Best
-## effort: where it cannot be installed (not root, no apt), those tests say so and skip.
+## browser: Debian's Chromium and ChromeDriver for the tests that render a page in a real headless browser (/docs
+## offline, the screenshot tool). Best effort: where they cannot be installed (not root, no apt), those tests say
+## so and skip.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		command -v apt-get >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive timeout 600 \
+		apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || \
 		echo "no Chromium: the headless-browser tests will skip"
 
 test-unit: install

@@ -107,7 +107,13 @@ def _strict_openapi(app: FastAPI) -> None:
                 if ref and not target.get("required"):
                     operation["requestBody"]["required"] = False  # nothing in it is needed: it may be left out
                 for parameter in operation.get("parameters", ()):
-                    if _refuses_its_zero_value(parameter.get("schema", {})) and parameter["in"] == "query":
+                    schema = parameter.get("schema", {})
+                    # (One with a default of its own, e.g. a wait's timeout of 10 s, may be left out.)
+                    if (
+                        _refuses_its_zero_value(schema)
+                        and schema.get("default") in (None, "", 0, "0", [])
+                        and parameter["in"] == "query"
+                    ):
                         parameter["required"] = True
                         parameter["schema"].pop("default", None)
         _declare_security(document)

@@ -8,7 +8,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,20 +47,24 @@ async def test_a_minted_token_verifies_as_its_subject_and_roles(issuer: LocalIss
 @pytest.mark.parametrize(
     ("claims", "message"),
     [
-        (_claims(exp=int(time.time()) - 120), "the token has expired"),
-        (_claims(aud="another-api"), "the token is not for this API (audience)"),
-        (_claims(iss="https://evil.example"), "the token is not from the trusted issuer"),
-        ({k: v for k, v in _claims().items() if k != "exp"}, 'the token is not valid: Token is missing the "exp"'),
-        (_claims(sub=""), "the token's subject (sub) must be 1-200 printable characters"),
-        (_claims(sub="two words"), "the token's subject (sub) must be 1-200 printable characters"),
-        (_claims(sub="x" * 201), "the token's subject (sub) must be 1-200 printable characters"),
+        # Built when the test runs (not when the module is collected, maybe minutes earlier: the token would expire).
+        (lambda: _claims(exp=int(time.time()) - 120), "the token has expired"),
+        (lambda: _claims(aud="another-api"), "the token is not for this API (audience)"),
+        (lambda: _claims(iss="https://evil.example"), "the token is not from the trusted issuer"),
+        (
+            lambda: {k: v for k, v in _claims().items() if k != "exp"},
+            'the token is not valid: Token is missing the "exp"',
+        ),
+        (lambda: _claims(sub=""), "the token's subject (sub) must be 1-200 printable characters"),
+        (lambda: _claims(sub="two words"), "the token's subject (sub) must be 1-200 printable characters"),
+        (lambda: _claims(sub="x" * 201), "the token's subject (sub) must be 1-200 printable characters"),
     ],
     ids=["expired", "audience", "issuer", "no-expiry", "empty-subject", "space-in-subject", "long-subject"],
 )
 async def test_a_token_with_bad_claims_is_refused_with_its_reason(
-    issuer: LocalIssuer, claims: dict[str, Any], message: str
+    issuer: LocalIssuer, claims: Callable[[], dict[str, Any]], message: str
 ) -> None:
-    token = jwt.encode(claims, issuer.key, algorithm=issuer.algorithm)
+    token = jwt.encode(claims(), issuer.key, algorithm=issuer.algorithm)
 
     with pytest.raises(InvalidToken) as refused:
         await issuer.verifier().verify(token)

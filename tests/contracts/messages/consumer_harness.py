@@ -33,7 +33,7 @@ from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from readmodels.baskets.tables import BasketProductCache, BasketRow, BasketStoreCache
 from readmodels.customers.tables import CustomerRow
 from readmodels.depot.tables import DepotProductCache, DepotStoreCache, ShoppingListRow
-from readmodels.notifications.tables import NotificationCustomerCache, NotificationRow
+from readmodels.notifications.tables import NotificationCustomerCache, NotificationRow, SmsSendRow
 from readmodels.ordering.tables import OrderRow
 from readmodels.payments.tables import InvoiceRow, PaymentRow
 from readmodels.search.tables import SearchCustomerCache, SearchOrderView, SearchProductCache, SearchStoreCache
@@ -306,7 +306,10 @@ class ConsumerHarness:
         sessions = self.sessions(pair.subscriber)
         rows: list[tuple[type[SQLModel], str]] = []
         if (pair.subscriber, pair.aggregate.field) == ("notifications", "order"):
-            rows.append((NotificationRow, f"{message['aggregate_id']}:{message['number']}"))
+            key = f"{message['aggregate_id']}:{message['number']}"
+            # The message and its send-ledger entry: another example of the same order and number (OrderRejected #2,
+            # OrderCancelled #2) is another message here, where in life one number is one event.
+            rows += [(NotificationRow, key), (SmsSendRow, key)]
         else:
             rows.append((READ_MODELS[(pair.subscriber, pair.aggregate.field)].table, snapshot["id"]))
         if pair.aggregate.field == "order" and pair.subscriber in ("search", "notifications"):
