@@ -33,7 +33,7 @@ record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
               client: {requests, requests_per_order, long_polls, long_polls_per_order, retried_commands,
                        timed_out_waits, early_answers},
               cpu_seconds: {wall_seconds, temporal_server: P, workers_and_api: P, bench_client: P,
-                            postgres: P, python_process: P},
+                            postgres: P, python_process: P, machine: P, others: P},
               tasks_per_order: {sampled_orders,
                                 mean: {total: C, by_workflow: {basket|order|payment|shopping_list|invoice|customer: C},
                                        by_phase: {prepare: C, checkout_to_completed: C}},
@@ -202,6 +202,14 @@ def process_tree_cpu(root: int) -> float:
     return total
 
 
+def machine_cpu() -> float:
+    """CPU seconds every core of the machine has been busy (user, nice, system, irq, softirq, steal) since boot:
+    whatever ran, this stack or anything else."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 def own_process_cpu() -> float:
     """CPU seconds of this process, every thread (the SDK core's too); children not included."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -260,6 +268,7 @@ class CpuReading:
     postgres: float | None
     process: float
     client: float
+    machine: float
     at: float = field(default_factory=time.perf_counter)
 
 
@@ -278,6 +287,7 @@ class CpuMeter:
             postgres=process_tree_cpu(self._postgres) if self._postgres else None,
             process=own_process_cpu(),
             client=self._client.seconds,
+            machine=machine_cpu(),
         )
 
 
@@ -302,6 +312,8 @@ def cpu_document(before: CpuReading, after: CpuReading, count: int, per: str) ->
 
     process = after.process - before.process
     client = after.client - before.client
+    machine = after.machine - before.machine
+    ours = [delta(before.temporal, after.temporal), process, delta(before.postgres, after.postgres)]
     return {
         "wall_seconds": wall,
         "temporal_server": entry(delta(before.temporal, after.temporal)),
@@ -309,6 +321,10 @@ def cpu_document(before: CpuReading, after: CpuReading, count: int, per: str) ->
         "bench_client": entry(client),
         "postgres": entry(delta(before.postgres, after.postgres)),
         "python_process": entry(process),
+        "machine": entry(machine),
+        # Whatever else ran meanwhile (another program's load makes every figure here worse), never below 0:
+        # the readings come in whole clock ticks.
+        "others": entry(max(machine - sum(x for x in ours if x is not None), 0.0)),
     }
 
 
@@ -841,6 +857,8 @@ def render(doc: Json) -> list[Table]:
         "bench_client": "bench client (same process, its coroutines)",
         "postgres": "Postgres (postmaster and backends)",
         "python_process": "the Python process in all",
+        "machine": "the machine: every process, the kernel",
+        "others": "others (not this stack: another program's load)",
     }
     for key, name in names.items():
         s = saga["cpu_seconds"][key]

@@ -18,7 +18,7 @@ from mallbots.tools.bench import COUNTS, ORDER_WORKFLOWS, PHASES, SAGA_ACTIVITIE
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS, CONCURRENCY = 6, 2
 BOUND = 600.0  # seconds: only how long a hang takes to fail the test, no performance goal
-PROCESSES = ("temporal_server", "workers_and_api", "bench_client", "postgres", "python_process")
+PROCESSES = ("temporal_server", "workers_and_api", "bench_client", "postgres", "python_process", "machine", "others")
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +148,8 @@ def test_cpu_is_measured_per_process_and_the_python_process_splits_into_system_a
     assert python == pytest.approx(cpu["workers_and_api"]["seconds"] + cpu["bench_client"]["seconds"])
     assert cpu["temporal_server"]["seconds"] > 0 and cpu["workers_and_api"]["seconds"] > 0
     assert 0 < cpu["bench_client"]["seconds"] < python
+    ours = sum(cpu[p]["seconds"] for p in ("temporal_server", "python_process", "postgres"))
+    assert cpu["others"]["seconds"] == pytest.approx(max(cpu["machine"]["seconds"] - ours, 0.0))
     if phase == "saga":  # the floor writes no read model
         assert cpu["postgres"]["seconds"] > 0
 

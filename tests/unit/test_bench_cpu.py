@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mallbots.tools.bench import ClientCpu, process_tree_cpu
+from mallbots.tools.bench import ClientCpu, machine_cpu, own_process_cpu, process_tree_cpu
 
 TICK = 0.01  # /proc reports whole clock ticks; two readings may each be short by up to one
 
@@ -54,6 +54,14 @@ def test_a_process_that_does_not_exist_has_used_nothing() -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     assert process_tree_cpu(dead.pid) == 0.0
+
+
+def test_the_machines_busy_time_includes_what_this_process_burns() -> None:
+    machine, own = machine_cpu(), own_process_cpu()
+    burnt = _burn(0.1)
+    assert machine_cpu() - machine >= burnt - 2 * TICK
+    assert own_process_cpu() - own >= burnt
+    assert machine_cpu() >= own_process_cpu()  # since boot, every process's time; this one's since it started
 
 
 async def test_the_client_is_charged_its_own_steps_not_what_other_tasks_do_meanwhile() -> None:
