@@ -614,7 +614,7 @@ async def order_costs(client: Client, mall: Mall, orders: list[Order], window: t
             checkout.append(dict(count_events(after)))
             by_workflow[name] = add(prepare[-1], checkout[-1])
         by_workflow["customer"] = customer_share
-        by_phase = {"prepare": add(*prepare), "checkout_to_completed": add(*checkout)}
+        by_phase = dict(zip(PHASES, (add(*prepare), add(*checkout)), strict=True))
         return {
             "order_id": order.basket_id,
             "total": add(*by_phase.values()),
@@ -628,9 +628,7 @@ async def order_costs(client: Client, mall: Mall, orders: list[Order], window: t
         "mean": {
             "total": mean_counts([o["total"] for o in each]),
             "by_workflow": {w: mean_counts([o["by_workflow"][w] for o in each]) for w in ORDER_WORKFLOWS},
-            "by_phase": {
-                p: mean_counts([o["by_phase"][p] for o in each]) for p in ("prepare", "checkout_to_completed")
-            },
+            "by_phase": {p: mean_counts([o["by_phase"][p] for o in each]) for p in PHASES},
         },
         "min": {key: min(o["total"][key] for o in each) for key in COUNTS},
         "max": {key: max(o["total"][key] for o in each) for key in COUNTS},
