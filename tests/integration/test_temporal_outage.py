@@ -12,7 +12,6 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import ApiContext
-from api.schemas import error_body
 from mallbots.bootstrap import data_converter
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.stack import Stack
@@ -44,7 +43,13 @@ async def test_a_command_while_temporal_is_unreachable_is_a_503_to_retry(
     created = await api_without_temporal.post("/api/stores", json={"name": name, "location": "Level 9"})
 
     assert created.status_code == 503, created.text
-    assert created.json() == error_body(503, "the workflow service is unavailable; try again shortly")
+    # Which 503 depends on how long the client's reconnection attempts take on the machine: the service's
+    # refusal, or the request deadline passing first (seen once in a full run on a loaded machine). Both say retry.
+    assert created.json()["message"] in (
+        "the workflow service is unavailable; try again shortly",
+        "the request did not finish within 10 s; a command still takes effect: read its result, "
+        "or retry it with the same Idempotency-Key",
+    ), created.text
     assert created.headers["Retry-After"] == "1"
     assert stack.databases is not None
     async with stack.databases.sessions("stores")() as session:
