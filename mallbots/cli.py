@@ -55,10 +55,6 @@ def _stop_requested(doing: Callable[[], str] = lambda: "stopping") -> asyncio.Ev
     return stop
 
 
-async def _until_signalled(doing: Callable[[], str] = lambda: "stopping") -> None:
-    await _stop_requested(doing).wait()
-
-
 @contextlib.asynccontextmanager
 async def _leaving_if_abandoned(stack: Stack) -> AsyncIterator[Stack]:
     """The stack, run and stopped; then, if its stop abandoned something (it said what), the process leaves at
@@ -70,6 +66,14 @@ async def _leaving_if_abandoned(stack: Stack) -> AsyncIterator[Stack]:
         from mallbots.devstack.lifetime import exit_now
 
         exit_now(0)
+
+
+def _leave_stopped() -> None:
+    """Everything is stopped: leave without the interpreter's finalization, during which the Temporal SDK core's
+    threads may still release the GIL into a finalizing interpreter (a fatal error at exit)."""
+    from mallbots.devstack.lifetime import exit_now
+
+    exit_now(0)
 
 
 def _require_external(settings: Settings, services: list[str]) -> None:
@@ -128,6 +132,7 @@ def up(
     data_dir: Annotated[Path | None, typer.Option(help="where Temporal and Postgres keep their state")] = None,
 ) -> None:
     """Everything on this machine: Temporal dev server + UI, Postgres, all workers and the API."""
+    from mallbots.processes import describe_children, layout_of, numbered_address
     from mallbots.stack import Stack, StackOptions
 
     settings = Settings()
@@ -136,7 +141,8 @@ def up(
     _logging(settings)
 
     async def run() -> None:
-        async with _leaving_if_abandoned(Stack(StackOptions(settings=settings, api_port=port))) as stack:
+        options = StackOptions(settings=settings, api_port=port, processes=layout_of(settings))
+        async with _leaving_if_abandoned(Stack(options)) as stack:
             stop = _stop_requested(lambda: stack.stopping or "stopping")
             seeded = None
             if seed and stack.verifier is not None and stack.issuer is None:
@@ -165,13 +171,16 @@ def up(
             console.print(f"  Temporal     {stack.temporal_address}")
             if stack.postgres is not None:
                 console.print(f"  Postgres     {stack.postgres.url}")
+            if stack.children:
+                console.print(f"  Processes    {describe_children(stack.children)}")
             console.print(f"  Metrics      {stack.api_url}/metrics (the API)")
-            if stack.settings.metrics_address:
-                console.print(f"               http://{stack.settings.metrics_address}/metrics (the workers)")
-            if stack.settings.temporal_metrics_address:
-                console.print(
-                    f"               http://{stack.settings.temporal_metrics_address}/metrics (the SDK, the workflows)"
-                )
+            workers = max(1, sum(child.kind == "worker" for child in stack.children))
+            for index in range(workers):
+                which = f"worker process {index + 1}" if stack.children else "the workers"
+                if address := numbered_address(stack.settings.metrics_address, index):
+                    console.print(f"               http://{address}/metrics ({which})")
+                if address := numbered_address(stack.settings.temporal_metrics_address, index):
+                    console.print(f"               http://{address}/metrics (the SDK and the workflows, {which})")
             _print_auth(stack, seeded.tokens if seeded is not None else {})
             console.print("Ctrl-C stops everything.")
             await stop.wait()
@@ -205,8 +214,11 @@ def codec_token_file(stack: Stack) -> str | None:
 @app.command()
 def worker(
     service: Annotated[list[str] | None, typer.Option(help="service(s) to run; repeat, or 'all'")] = None,
+    migrate: Annotated[bool, typer.Option(help="bring the services' schemas to head first")] = True,
+    ready_fd: Annotated[int | None, typer.Option(hidden=True, help="tell a parent stack here once polling")] = None,
 ) -> None:
     """Run the workers of one or more services against MALLBOTS_TEMPORAL_ADDRESS and the service databases."""
+    from mallbots.processes import say_ready
     from mallbots.stack import Stack, StackOptions
 
     settings = Settings()
@@ -216,12 +228,16 @@ def worker(
     _require_payload_keys(settings)
 
     async def run() -> None:
-        options = StackOptions(settings=settings, run_api=False, services=services)
-        async with Stack(options) as stack:
-            console.print(f"workers for {', '.join(options.services)} on {stack.temporal_address}")
-            await _until_signalled()
+        options = StackOptions(settings=settings, run_api=False, services=services, migrate=migrate)
+        async with _leaving_if_abandoned(Stack(options)) as stack:
+            if ready_fd is None:
+                console.print(f"workers for {', '.join(options.services)} on {stack.temporal_address}")
+            stop = _stop_requested(lambda: stack.stopping or "stopping")
+            say_ready(ready_fd)
+            await stop.wait()
 
     _run_stack(run)
+    _leave_stopped()
 
 
 @app.command()
@@ -230,8 +246,12 @@ def api(
         list[str] | None, typer.Option(help="service(s) whose routes to serve; repeat, or 'all'")
     ] = None,
     port: Annotated[int | None, typer.Option(help="API port")] = None,
+    migrate: Annotated[bool, typer.Option(help="bring the services' schemas to head first")] = True,
+    socket_fd: Annotated[int | None, typer.Option(hidden=True, help="serve on this inherited socket")] = None,
+    ready_fd: Annotated[int | None, typer.Option(hidden=True, help="tell a parent stack here once serving")] = None,
 ) -> None:
     """Serve the REST API of one or more services (no workers)."""
+    from mallbots.processes import say_ready
     from mallbots.stack import Stack, StackOptions
 
     settings = Settings()
@@ -241,14 +261,25 @@ def api(
     _require_payload_keys(settings)
 
     async def run() -> None:
-        options = StackOptions(settings=settings, run_workers=False, services=services, api_port=port)
-        async with Stack(options) as stack:
-            console.print(f"API for {', '.join(options.services)} on {stack.api_url}")
-            if stack.codec_url:
-                console.print(f"codec endpoint on {stack.codec_url}")
-            await _until_signalled()
+        options = StackOptions(
+            settings=settings,
+            run_workers=False,
+            services=services,
+            api_port=port,
+            migrate=migrate,
+            api_socket_fd=socket_fd,
+        )
+        async with _leaving_if_abandoned(Stack(options)) as stack:
+            if ready_fd is None:
+                console.print(f"API for {', '.join(options.services)} on {stack.api_url}")
+                if stack.codec_url:
+                    console.print(f"codec endpoint on {stack.codec_url}")
+            stop = _stop_requested(lambda: stack.stopping or "stopping")
+            say_ready(ready_fd)
+            await stop.wait()
 
     _run_stack(run)
+    _leave_stopped()
 
 
 @app.command()
@@ -256,7 +287,10 @@ def bench(
     orders: Annotated[int, typer.Option(help="orders to take from checkout to completed", min=1)] = 200,
     concurrency: Annotated[int, typer.Option(help="orders in flight at once", min=1)] = 20,
     floor: Annotated[bool, typer.Option(help="also measure the Temporal server's floor")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="print the document (schema mallbots.bench/1)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the document (schema mallbots.bench/2)")] = False,
+    open_baskets: Annotated[
+        int, typer.Option(help="then open this many baskets and leave them open, sampling the workers' memory", min=0)
+    ] = 0,
 ) -> None:
     """Whole orders (checkout → approved → picked → paid → completed) on a fresh embedded stack: orders/s,
     latency percentiles, tasks per order from the histories, CPU per order of each process, the Temporal
@@ -265,15 +299,17 @@ def bench(
     import os
     import tempfile
 
+    from mallbots.processes import layout_of
     from mallbots.stack import Stack, ephemeral_options
     from mallbots.tools.bench import render, run_bench
 
     logging.basicConfig(level=logging.WARNING)
+    layout = layout_of(Settings())
 
     async def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
-            async with Stack(ephemeral_options(Path(tmp))) as stack:
-                return await run_bench(stack, orders, concurrency, floor)
+            async with Stack(ephemeral_options(Path(tmp), processes=layout)) as stack:
+                return await run_bench(stack, orders, concurrency, floor, open_baskets)
 
     if not as_json:
         for table in render(asyncio.run(run())):

@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     )
     metrics_public: bool = Field(default=True, description="false = /metrics needs an operator token")
     log_level: str = "INFO"
+    # The process layout of `mallbots up` and the bench (mallbots.processes): the Python side on every core.
+    worker_processes: int = Field(
+        default=2, ge=0, description="worker processes beside the API's; 0 = the workers and the API in one process"
+    )
+    api_processes: int = Field(default=1, ge=1, description="API processes, sharing one listening socket")
 
     def cors_origins(self) -> list[str] | None:
         """The configured codec CORS origins; None = the default (the dev stack's UI origin)."""

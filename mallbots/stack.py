@@ -35,6 +35,7 @@ from mallbots.devstack.postgres import LocalPostgres
 from mallbots.devstack.temporal import STOP_GRACE_SECONDS as TEMPORAL_STOP_GRACE_SECONDS
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.metrics import MetricsServer
+from mallbots.processes import Child, ProcessLayout, Resolved, start_children, stop_children, wait_until_ready
 from mallbots.settings import SERVICES, Settings
 from mallbots.telemetry import tracer_provider
 from mallbots.transport import DatabaseTls, stack_transport
@@ -57,6 +58,10 @@ WORKER_STOP_GRACE_SECONDS = 3.5
 DISPOSE_GRACE_SECONDS = 1.0
 # Flushing buffered spans to a collector that may not answer.
 TRACES_FLUSH_SECONDS = 1.0
+# With a process layout the API and worker processes stop at once, each in its own bounded steps above (the
+# workers' 3.5 + 0.5 s and their engines' 1 s take longest); then they are killed. 6 s + Temporal and
+# Postgres's 6.5 s stays within the 14 s.
+CHILDREN_STOP_GRACE_SECONDS = 6.0
 
 
 @dataclass
@@ -69,6 +74,11 @@ class StackOptions:
     api_port: int | None = None  # None = settings.api_port; 0 = a free port
     services: Sequence[str] = SERVICES
     overrides: Overrides = field(default_factory=Overrides)
+    # None: the workers and the API run in this process (the tests, which override what they run). A layout:
+    # they run as child processes, this one provisions and supervises (``mallbots.processes``).
+    processes: ProcessLayout | None = None
+    migrate: bool = True  # False: the schemas are at head already (a child of a stack that migrated them)
+    api_socket_fd: int | None = None  # serve on this inherited listening socket (an API child process)
 
 
 class _ApiServer(uvicorn.Server):
@@ -107,6 +117,7 @@ class Stack:
         self.verifier: TokenVerifier | None = None  # None: authentication off (on purpose)
         self._api_port = 0
         self._api_socket: socket.socket | None = None
+        self.children: list[Child] = []  # with a process layout: the API and worker processes
 
     @property
     def embedded(self) -> bool:
@@ -181,10 +192,16 @@ class Stack:
         _, self.database_tls = stack_transport(
             self.settings, embedded_temporal=self.embedded, embedded_postgres=self._starts_postgres
         )
-        if self.options.run_api:
+        if self.options.run_api and self.options.api_socket_fd is not None:
+            self._api_socket = socket.socket(fileno=self.options.api_socket_fd)
+            self._api_port = int(self._api_socket.getsockname()[1])
+        elif self.options.run_api:
             # Chosen now: the dev server's UI is told where the codec endpoint will be before the API serves.
             port = self.options.api_port if self.options.api_port is not None else self.settings.api_port
-            if port:
+            if port and self.options.processes is not None:
+                self._api_socket = listening_socket(self.settings.api_host, port)  # the API children's
+                self._api_port = port
+            elif port:
                 self._api_port = port
             else:
                 # Held, bound, until the API serves on it: Temporal and Postgres, started in between, pick
@@ -212,12 +229,16 @@ class Stack:
             data_dir.mkdir(parents=True, exist_ok=True)
             self.temporal.start()
         self.codec_cors_origins = self.settings.cors_origins() or self._dev_ui_origins()
-        await asyncio.to_thread(migrate.upgrade_all, self.database_urls, self.database_tls)
+        if self.options.migrate:
+            await asyncio.to_thread(migrate.upgrade_all, self.database_urls, self.database_tls)
         if self.settings.otlp_endpoint:
             self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
         self.client = await bootstrap.connect_temporal(
             self.settings, self.temporal_address, self.tracer_provider, keys=self.payload_keys
         )
+        if self.options.processes is not None:
+            await self._start_children(self.options.processes, data_dir)
+            return
         self.databases = Databases(self.database_urls, tls=self.database_tls, tracer=self.tracer_provider)
         wiring = bootstrap.bootstrap(
             self.settings,
@@ -237,6 +258,43 @@ class Stack:
         self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
         if wiring.app is not None:
             await self._serve(wiring.app)
+
+    async def _start_children(self, layout: ProcessLayout, data_dir: Path) -> None:
+        """The API and the workers as processes of their own, joining what this stack provisioned."""
+        resolved = Resolved(
+            temporal_address=self.temporal_address,
+            database_urls=self.database_urls,
+            payload_keys=codec.format_keys(self.payload_keys) if self.payload_keys is not None else None,
+            codec_token=self.codec_token,
+            codec_cors_origins=self.codec_cors_origins,
+            signing_key_file=self._signing_key_file(data_dir),
+        )
+        if not self.options.run_api:
+            layout = ProcessLayout(workers=layout.workers, api=0)
+        if not self.options.run_workers:
+            raise ValueError("a process layout runs workers: use run_workers=True, or no layout")
+        self.stopping = "starting the API and worker processes"
+        self.children = start_children(layout, self.settings, resolved, self._api_socket)
+        await wait_until_ready(self.children)
+        if self._api_socket is not None:
+            self._api_socket.close()  # the children hold it; this process serves nothing
+            self._api_socket = None
+            self.api_url = f"http://{self.settings.api_host}:{self._api_port}"
+        self.stopping = ""
+
+    def _signing_key_file(self, data_dir: Path) -> Path | None:
+        """Where the API children read the local issuer's key: the configured file, the dev stack's, or (a
+        throw-away stack's key lives only in memory) a file only we read, in the stack's own temporary folder."""
+        if self.issuer is None:
+            return None
+        if self.settings.auth_signing_key_file is not None:
+            return self.settings.auth_signing_key_file
+        path = data_dir / identity.DEV_SIGNING_KEY_FILE
+        if not self.options.persistent:
+            path = data_dir / "ephemeral-signing-key.pem"
+            path.unlink(missing_ok=True)
+            codec.create_secret_file(path, self.issuer.pem())
+        return path
 
     def _dev_ui_origins(self) -> list[str]:
         """The dev stack's UI origin: where the browser that calls the codec endpoint loaded the UI from."""
@@ -273,6 +331,10 @@ class Stack:
         if self._api_socket is not None:  # reserved but never served (the start failed before the API)
             self._api_socket.close()
             self._api_socket = None
+        if self.children:
+            self.stopping = "stopping the API and worker processes"
+            children, self.children = self.children, []
+            abandoned += await stop_children(children, CHILDREN_STOP_GRACE_SECONDS)
         if self._server is not None and self._server_task is not None:
             self.stopping = "stopping the API"
             abandoned += await self._stop_api(self._server, self._server_task)
@@ -424,6 +486,19 @@ def _flush_traces(provider: TracerProvider) -> Callable[[], str | None]:
         return None
 
     return flush
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``port`` and listening, for the API processes to inherit and accept on."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _preferred_port(port: int, persistent: bool) -> int:

@@ -10,13 +10,18 @@ One run (``run_bench``) on an embedded stack:
    (``GET /api/ordering/{id}?waitFor=…``, answered by the order's workflow); it asks again only after a wait
    timed out. Latencies are the client's: from sending the checkout to receiving the answer that shows the status
    (beside them, the approval's own time in the saga: what the bench reported before the long poll).
-3. CPU seconds of the Temporal server, Postgres and the one Python process (API + workers + this client) over
-   the timed phase; the client's own share is measured in its coroutines (``ClientCpu``) and subtracted. Each
-   process's idle load (no order in flight, just before the timed phase) is reported beside it.
+3. CPU seconds of the Temporal server, Postgres, the worker processes, the API processes and this process (the
+   bench client) over the timed phase. On a stack of one process (``MALLBOTS_WORKER_PROCESSES=0``), and for the
+   floor (whose worker runs here), the client's own share of this process is measured in its coroutines
+   (``ClientCpu``) and the rest counted as the system's. Each process's idle load (no order in flight, just
+   before the timed phase) is reported beside it.
 4. Workflow tasks, activity tasks and local activities per order, read from the histories of a sample of orders
    and of the entity workflows each one involved (``count_events`` says exactly what is counted).
 5. The Temporal floor at the same concurrency: a workflow of as many sequential no-op activities as the saga's
    critical path to approval, measured the same way; and the ratios saga ÷ floor.
+6. With ``open_baskets``: the workers' memory while that many baskets are opened and left open (each an entity
+   workflow waiting for its next command): their resident set size before the first and after every tenth, and
+   its growth over the first tenth's, which is what "flat" means once the workers' caches have filled.
 
 The result is one JSON document (``SCHEMA``, printed by ``mallbots bench --json``); ``render`` turns it into
 tables. Keys are only ever added under one schema name. Times are seconds; ``C`` is a count record
@@ -25,15 +30,18 @@ updates, waits, signals, events), ``P`` a CPU
 record {seconds, per_order | per_run, cores}, or null when that process was not measured; ``L`` a latency
 record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
 
-    schema   "mallbots.bench/1"
-    run      {orders, concurrency, warmup_orders, history_sample, floor, started_at, cpus, load_average[3]}
+    schema   "mallbots.bench/2"
+    run      {orders, concurrency, warmup_orders, history_sample, floor, open_baskets, started_at, cpus,
+              load_average[3], processes: {workers, api}}
     saga     {orders, seconds, orders_per_second,
               latency_seconds: {checkout_to_approved: L, checkout_to_completed: L, checkout_to_approval_recorded: L},
-              idle_cores: {temporal_server, python_process, postgres},
+              idle_cores: {temporal_server, workers, api, python_process, postgres},
               client: {requests, requests_per_order, long_polls, long_polls_per_order, retried_commands,
                        timed_out_waits, early_answers},
-              cpu_seconds: {wall_seconds, temporal_server: P, workers_and_api: P, bench_client: P,
-                            postgres: P, python_process: P, machine: P, others: P},
+              cpu_seconds: {wall_seconds, temporal_server: P, workers: P, api: P, workers_and_api: P,
+                            bench_client: P, postgres: P, python_process: P, machine: P, others: P},
+              (workers, api: the child processes, null on a stack of one process; workers_and_api: the system's
+               Python, theirs plus this process's share when it hosts workers; python_process: this process)
               tasks_per_order: {sampled_orders,
                                 mean: {total: C, by_workflow: {basket|order|payment|shopping_list|invoice|customer: C},
                                        by_phase: {prepare: C, checkout_to_completed: C}},
@@ -42,6 +50,9 @@ record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
     floor    null | {runs, activities_per_run, seconds, runs_per_second, latency_seconds: {run: L},
                      cpu_seconds: {... as the saga's, per_run}, tasks_per_run: {sampled_runs, mean: C, min: C, max: C}}
     ratios   null | {latency_p50, latency_p99, throughput, cpu}   (each null when the floor's figure is 0)
+    memory   null | {open_baskets, seconds, baskets_per_second, samples: [{baskets, workers_rss_bytes,
+                     api_rss_bytes}], growth_after_first_tenth}   (rss of the worker (API) processes together, or
+                     of this process on a stack of one process)
 """
 
 from __future__ import annotations
@@ -77,7 +88,7 @@ from workflows.depot.messages import shopping_list_workflow_id
 from workflows.ordering.messages import order_workflow_id
 from workflows.payments.messages import invoice_workflow_id, payment_workflow_id
 
-SCHEMA = "mallbots.bench/1"
+SCHEMA = "mallbots.bench/2"  # 2: the worker and API processes apart
 # The saga's critical path to approval: OrderCreated published, 4 steps (each commanding another entity),
 # OrderApproved. The floor runs this many sequential no-op activities.
 SAGA_ACTIVITIES = 6
@@ -89,7 +100,7 @@ SETTLE_SECONDS = 1.0
 # Then each process's CPU with no order in flight (the stack's pollers and timers), for a reader to weigh the
 # per-order figures against.
 IDLE_SECONDS = 1.0
-IDLE_PROCESSES = ("temporal_server", "python_process", "postgres")
+IDLE_PROCESSES = ("temporal_server", "workers", "api", "python_process", "postgres")
 # One long poll's timeout: well under the API's request deadline (10 s), which a wait that ends as the
 # machine is saturated can overrun (then 503, and the bench asks again).
 LONG_POLL_SECONDS = 5.0
@@ -266,6 +277,8 @@ class _Metered(Generic[T]):
 class CpuReading:
     temporal: float | None
     postgres: float | None
+    workers: float | None  # the worker processes (None: the workers run in this process)
+    api: float | None  # the API processes (None: the API runs in this process)
     process: float
     client: float
     machine: float
@@ -273,18 +286,23 @@ class CpuReading:
 
 
 class CpuMeter:
-    """Readings of the embedded stack's processes: its Temporal dev server and Postgres (children of this
-    process), and this process. A stack that joined an external server measures only this process."""
+    """Readings of the embedded stack's processes: its Temporal dev server and Postgres, its worker and API
+    processes (children of this process), and this process. A stack that joined an external server measures only
+    this process."""
 
     def __init__(self, stack: Stack, client: ClientCpu) -> None:
         self._temporal = _child_pid(stack.temporal)
         self._postgres = _child_pid(stack.postgres)
+        self._workers = [child.pid for child in stack.children if child.kind == "worker"]
+        self._api = [child.pid for child in stack.children if child.kind == "api"]
         self._client = client
 
     def read(self) -> CpuReading:
         return CpuReading(
             temporal=process_tree_cpu(self._temporal) if self._temporal else None,
             postgres=process_tree_cpu(self._postgres) if self._postgres else None,
+            workers=sum(process_tree_cpu(pid) for pid in self._workers) if self._workers else None,
+            api=sum(process_tree_cpu(pid) for pid in self._api) if self._api else None,
             process=own_process_cpu(),
             client=self._client.seconds,
             machine=machine_cpu(),
@@ -298,8 +316,10 @@ def _child_pid(server: object) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
-def cpu_document(before: CpuReading, after: CpuReading, count: int, per: str) -> Json:
-    """Per process: seconds, per order (or run) and cores busy on average over the phase's wall time."""
+def cpu_document(before: CpuReading, after: CpuReading, count: int, per: str, *, system_here: bool = True) -> Json:
+    """Per process: seconds, per order (or run) and cores busy on average over the phase's wall time.
+    ``system_here``: this process runs some of the system (its workers and API, or the floor's worker), so only
+    its client coroutines' share is the client's; otherwise all of this process is the client."""
     wall = after.at - before.at
 
     def entry(seconds: float | None) -> Json | None:
@@ -311,13 +331,17 @@ def cpu_document(before: CpuReading, after: CpuReading, count: int, per: str) ->
         return None if a is None or b is None else b - a
 
     process = after.process - before.process
-    client = after.client - before.client
+    client = after.client - before.client if system_here else process
     machine = after.machine - before.machine
-    ours = [delta(before.temporal, after.temporal), process, delta(before.postgres, after.postgres)]
+    workers, api = delta(before.workers, after.workers), delta(before.api, after.api)
+    children = (workers or 0.0) + (api or 0.0)
+    ours = [delta(before.temporal, after.temporal), process, children, delta(before.postgres, after.postgres)]
     return {
         "wall_seconds": wall,
         "temporal_server": entry(delta(before.temporal, after.temporal)),
-        "workers_and_api": entry(process - client),
+        "workers": entry(workers),
+        "api": entry(api),
+        "workers_and_api": entry(process - client + children),
         "bench_client": entry(client),
         "postgres": entry(delta(before.postgres, after.postgres)),
         "python_process": entry(process),
@@ -636,7 +660,9 @@ async def order_costs(client: Client, mall: Mall, orders: list[Order], window: t
     }
 
 
-async def bench_saga(stack: Stack, http: MallbotsClient, tally: ClientTally, orders: int, concurrency: int) -> Json:
+async def bench_saga(
+    stack: Stack, http: MallbotsClient, tally: ClientTally, orders: int, concurrency: int
+) -> tuple[Json, Mall]:
     assert stack.client is not None
     mint = stack.token if stack.issuer is not None else None
     mall = await open_mall(http, mint, tally)
@@ -649,7 +675,8 @@ async def bench_saga(stack: Stack, http: MallbotsClient, tally: ClientTally, ord
     meter = CpuMeter(stack, client_cpu)
     idle = meter.read()
     await asyncio.sleep(IDLE_SECONDS)
-    idle_cpu = cpu_document(idle, meter.read(), 1, "per_order")
+    here = not stack.children  # the workers and the API run in this process
+    idle_cpu = cpu_document(idle, meter.read(), 1, "per_order", system_here=here)
     asked = tally.snapshot()
     started_at, before = datetime.now(UTC), meter.read()
     await bounded(orders, concurrency, lambda i: client_cpu.run(journey(mall, prepared[i])))
@@ -671,9 +698,9 @@ async def bench_saga(stack: Stack, http: MallbotsClient, tally: ClientTally, ord
             "requests_per_order": asked["requests"] / orders,
             "long_polls_per_order": asked["long_polls"] / orders,
         },
-        "cpu_seconds": cpu_document(before, after, orders, "per_order"),
+        "cpu_seconds": cpu_document(before, after, orders, "per_order", system_here=here),
         "tasks_per_order": await order_costs(stack.client, mall, prepared, (started_at, ended_at)),
-    }
+    }, mall
 
 
 async def bench_floor(stack: Stack, runs: int, concurrency: int, steps: int = SAGA_ACTIVITIES) -> Json:
@@ -717,7 +744,57 @@ async def bench_floor(stack: Stack, runs: int, concurrency: int, steps: int = SA
     }
 
 
-async def run_bench(stack: Stack, orders: int, concurrency: int, floor: bool = True) -> Json:
+def _count(stack: Stack, kind: str) -> int:
+    """The stack's child processes of ``kind`` (0: it runs them in this process)."""
+    return sum(child.kind == kind for child in stack.children)
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident set size (``VmRSS`` of ``/proc/<pid>/status``); 0 when it is gone."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def memory_sample(stack: Stack, baskets: int) -> Json:
+    workers = [child.pid for child in stack.children if child.kind == "worker"] or [os.getpid()]
+    api = [child.pid for child in stack.children if child.kind == "api"] or [os.getpid()]
+    return {
+        "baskets": baskets,
+        "workers_rss_bytes": sum(rss_bytes(pid) for pid in workers),
+        "api_rss_bytes": sum(rss_bytes(pid) for pid in api),
+    }
+
+
+async def bench_memory(stack: Stack, mall: Mall, count: int, concurrency: int) -> Json:
+    """``count`` baskets opened, ``concurrency`` at a time, and left open; the memory sampled as they open."""
+    tenth = max(1, count // 10)
+    samples = [memory_sample(stack, 0)]
+    opened = 0
+    started = time.perf_counter()
+
+    async def one(_: int) -> None:
+        nonlocal opened
+        await command(mall.customer, mall.tally, "POST", "/api/baskets", {"customerId": mall.customer_id})
+        opened += 1
+        if opened % tenth == 0 or opened == count:
+            samples.append(memory_sample(stack, opened))
+
+    await bounded(count, concurrency, one)
+    seconds = time.perf_counter() - started
+    first = next(s for s in samples if s["baskets"] >= tenth)["workers_rss_bytes"]
+    return {
+        "open_baskets": count,
+        "seconds": seconds,
+        "baskets_per_second": count / seconds if seconds else 0.0,
+        "samples": samples,
+        "growth_after_first_tenth": samples[-1]["workers_rss_bytes"] / first - 1 if first else None,
+    }
+
+
+async def run_bench(stack: Stack, orders: int, concurrency: int, floor: bool = True, open_baskets: int = 0) -> Json:
     """The whole bench on a running stack (its API, workers and Temporal client): the ``SCHEMA`` document."""
     if orders < 1 or concurrency < 1:
         raise ValueError("orders and concurrency are at least 1")
@@ -732,8 +809,9 @@ async def run_bench(stack: Stack, orders: int, concurrency: int, floor: bool = T
     ) as raw:
         http = MallbotsClient(stack.api_url, token=token, http=raw)
         run_started = datetime.now(UTC)
-        saga = await bench_saga(stack, http, tally, orders, concurrency)
-    floor_doc = await bench_floor(stack, orders, concurrency) if floor else None
+        saga, mall = await bench_saga(stack, http, tally, orders, concurrency)
+        floor_doc = await bench_floor(stack, orders, concurrency) if floor else None
+        memory = await bench_memory(stack, mall, open_baskets, concurrency) if open_baskets else None
     return {
         "schema": SCHEMA,
         "run": {
@@ -742,13 +820,16 @@ async def run_bench(stack: Stack, orders: int, concurrency: int, floor: bool = T
             "warmup_orders": min(orders, WARMUP_ORDERS),
             "history_sample": HISTORY_SAMPLE,
             "floor": floor,
+            "open_baskets": open_baskets,
             "started_at": run_started.isoformat(),
             "cpus": os.cpu_count(),
             "load_average": list(load),
+            "processes": {"workers": _count(stack, "worker"), "api": _count(stack, "api")},
         },
         "saga": saga,
         "floor": floor_doc,
         "ratios": ratios(saga, floor_doc) if floor_doc is not None else None,
+        "memory": memory,
     }
 
 
@@ -851,10 +932,12 @@ def render(doc: Json) -> list[Table]:
         cpu.add_column(column, justify="left" if column == "process" else "right")
     names = {
         "temporal_server": "Temporal server (dev server, child process)",
-        "workers_and_api": "workers + API (one process)",
-        "bench_client": "bench client (same process, its coroutines)",
+        "workers": "worker processes",
+        "api": "API processes",
+        "workers_and_api": "workers + API in all",
+        "bench_client": "bench client",
         "postgres": "Postgres (postmaster and backends)",
-        "python_process": "the Python process in all",
+        "python_process": "the bench's process (client; the floor's worker)",
         "machine": "the machine: every process, the kernel",
         "others": "others (not this stack: another program's load)",
     }
@@ -880,4 +963,19 @@ def render(doc: Json) -> list[Table]:
         style="bold",
     )
     tables.append(cpu)
+    if (memory := doc.get("memory")) is not None:
+        rss = Table(title=f"memory while {memory['open_baskets']} baskets are opened and left open")
+        for column in ("baskets open", "workers RSS", "API RSS"):
+            rss.add_column(column, justify="right")
+        for sample_row in memory["samples"]:
+            rss.add_row(
+                str(sample_row["baskets"]),
+                f"{sample_row['workers_rss_bytes'] / 2**20:.0f} MiB",
+                f"{sample_row['api_rss_bytes'] / 2**20:.0f} MiB",
+            )
+        growth = memory["growth_after_first_tenth"]
+        rss.caption = f"{memory['baskets_per_second']:.0f} baskets/s; workers' growth after the first tenth: " + (
+            f"{growth * 100:+.1f}%" if growth is not None else "-"
+        )
+        tables.append(rss)
     return tables

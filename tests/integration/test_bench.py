@@ -16,9 +16,19 @@ from rich.console import Console
 from mallbots.tools.bench import COUNTS, ORDER_WORKFLOWS, PHASES, SAGA_ACTIVITIES, SCHEMA, render
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDERS, CONCURRENCY = 6, 2
+ORDERS, CONCURRENCY, OPEN_BASKETS = 6, 2, 20
 BOUND = 600.0  # seconds: only how long a hang takes to fail the test, no performance goal
-PROCESSES = ("temporal_server", "workers_and_api", "bench_client", "postgres", "python_process", "machine", "others")
+PROCESSES = (
+    "temporal_server",
+    "workers",
+    "api",
+    "workers_and_api",
+    "bench_client",
+    "postgres",
+    "python_process",
+    "machine",
+    "others",
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +43,8 @@ async def doc() -> dict[str, Any]:
         str(ORDERS),
         "--concurrency",
         str(CONCURRENCY),
+        "--open-baskets",
+        str(OPEN_BASKETS),
         "--json",
         cwd=ROOT,
         env=env,
@@ -62,6 +74,8 @@ def test_the_document_counts_every_order_and_its_percentiles_are_ordered(doc: di
     run, saga, floor = doc["run"], doc["saga"], doc["floor"]
     assert (run["orders"], run["concurrency"], run["floor"]) == (ORDERS, CONCURRENCY, True)
     assert run["cpus"] >= 1 and len(run["load_average"]) == 3
+    # The default layout: the workers and the API in processes of their own (MALLBOTS_WORKER_PROCESSES=2).
+    assert run["processes"] == {"workers": 2, "api": 1}
     assert saga["orders"] == ORDERS
     approved = saga["latency_seconds"]["checkout_to_approved"]
     completed = saga["latency_seconds"]["checkout_to_completed"]
@@ -72,7 +86,7 @@ def test_the_document_counts_every_order_and_its_percentiles_are_ordered(doc: di
     # Each order is approved by the saga before the client learns it, and before it is completed.
     for key in ("min", "p50", "p90", "p99", "max"):
         assert recorded[key] <= approved[key] <= completed[key]
-    assert set(saga["idle_cores"]) == {"temporal_server", "python_process", "postgres"}
+    assert set(saga["idle_cores"]) == {"temporal_server", "workers", "api", "python_process", "postgres"}
     assert all(cores >= 0 for cores in saga["idle_cores"].values())
     assert saga["orders_per_second"] == pytest.approx(ORDERS / saga["seconds"])
     # Every order: a checkout, the bot's two commands, the payment, and at least one long poll per status.
@@ -133,7 +147,7 @@ def test_every_sampled_order_costs_the_same_activities_and_its_parts_add_up(doc:
 
 
 @pytest.mark.parametrize(("phase", "per"), [("saga", "per_order"), ("floor", "per_run")])
-def test_cpu_is_measured_per_process_and_the_python_process_splits_into_system_and_client(
+def test_cpu_is_measured_per_process_and_the_system_apart_from_the_client(
     doc: dict[str, Any], phase: str, per: str
 ) -> None:
     cpu = doc[phase]["cpu_seconds"]
@@ -144,14 +158,32 @@ def test_cpu_is_measured_per_process_and_the_python_process_splits_into_system_a
         assert entry["seconds"] >= 0
         assert entry[per] == pytest.approx(entry["seconds"] / count)
         assert entry["cores"] == pytest.approx(entry["seconds"] / cpu["wall_seconds"])
-    python = cpu["python_process"]["seconds"]
-    assert python == pytest.approx(cpu["workers_and_api"]["seconds"] + cpu["bench_client"]["seconds"])
+    python, children = cpu["python_process"]["seconds"], cpu["workers"]["seconds"] + cpu["api"]["seconds"]
     assert cpu["temporal_server"]["seconds"] > 0 and cpu["workers_and_api"]["seconds"] > 0
-    assert 0 < cpu["bench_client"]["seconds"] < python
-    ours = sum(cpu[p]["seconds"] for p in ("temporal_server", "python_process", "postgres"))
+    if phase == "saga":
+        # The system runs in the child processes; all of the bench's own process is the client's.
+        assert cpu["workers"]["seconds"] > 0 and cpu["api"]["seconds"] > 0
+        assert cpu["workers_and_api"]["seconds"] == pytest.approx(children)
+        assert cpu["bench_client"]["seconds"] == pytest.approx(python) and python > 0
+        assert cpu["postgres"]["seconds"] > 0  # the floor writes no read model
+    else:
+        # The floor's worker runs in the bench's process: what its client coroutines did not use is the system's.
+        assert cpu["workers_and_api"]["seconds"] == pytest.approx(python - cpu["bench_client"]["seconds"] + children)
+        assert 0 < cpu["bench_client"]["seconds"] < python
+    ours = sum(cpu[p]["seconds"] for p in ("temporal_server", "python_process", "workers", "api", "postgres"))
     assert cpu["others"]["seconds"] == pytest.approx(max(cpu["machine"]["seconds"] - ours, 0.0))
-    if phase == "saga":  # the floor writes no read model
-        assert cpu["postgres"]["seconds"] > 0
+
+
+def test_the_workers_memory_is_sampled_as_baskets_open(doc: dict[str, Any]) -> None:
+    memory = doc["memory"]
+    assert doc["run"]["open_baskets"] == memory["open_baskets"] == OPEN_BASKETS
+    samples = memory["samples"]
+    # Before the first basket, then after every tenth (2 baskets here): 11 samples, in order, every one measured.
+    assert [s["baskets"] for s in samples] == list(range(0, OPEN_BASKETS + 1, OPEN_BASKETS // 10))
+    assert all(s["workers_rss_bytes"] > 0 and s["api_rss_bytes"] > 0 for s in samples)
+    first = samples[1]["workers_rss_bytes"]
+    assert memory["growth_after_first_tenth"] == pytest.approx(samples[-1]["workers_rss_bytes"] / first - 1)
+    assert memory["baskets_per_second"] == pytest.approx(OPEN_BASKETS / memory["seconds"])
 
 
 def test_the_document_renders_as_tables(doc: dict[str, Any]) -> None:
@@ -168,4 +200,5 @@ def test_the_document_renders_as_tables(doc: dict[str, Any]) -> None:
     )
     for expected in rows:
         assert expected in text
-    assert "workers + API (one process)" in text and "Temporal server" in text
+    assert "worker processes" in text and "API processes" in text and "Temporal server" in text
+    assert f"memory while {OPEN_BASKETS} baskets are opened" in text

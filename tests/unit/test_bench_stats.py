@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mallbots.tools.bench import percentile, ratios, sample, summary, system_cpu
+from mallbots.tools.bench import CpuReading, cpu_document, percentile, ratios, sample, summary, system_cpu
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,31 @@ def test_a_process_that_was_not_measured_counts_for_nothing_and_a_zero_floor_giv
         "cpu_seconds": _cpu("per_run", 0.0, 0.0, 0.0, 0.0),
     }
     assert ratios(saga, floor) == {"latency_p50": None, "latency_p99": None, "throughput": None, "cpu": None}
+
+
+def _reading(at: float, *, process: float, client: float, workers: float | None, api: float | None) -> CpuReading:
+    return CpuReading(
+        temporal=10 * at, postgres=at, workers=workers, api=api, process=process, client=client, machine=100 * at, at=at
+    )
+
+
+def test_with_worker_and_api_processes_the_bench_process_is_all_client_and_the_children_are_the_system() -> None:
+    before = _reading(0.0, process=1.0, client=0.2, workers=5.0, api=2.0)
+    after = _reading(1.0, process=1.5, client=0.3, workers=8.0, api=3.0)
+    cpu = cpu_document(before, after, 10, "per_order", system_here=False)
+    assert cpu["workers"]["seconds"] == pytest.approx(3.0) and cpu["api"]["seconds"] == pytest.approx(1.0)
+    assert cpu["workers_and_api"]["seconds"] == pytest.approx(4.0)
+    assert cpu["bench_client"]["seconds"] == pytest.approx(0.5) == cpu["python_process"]["seconds"]
+    # The machine's 100 s less Temporal's 10, Postgres's 1, this process's 0.5 and the children's 4.
+    assert cpu["others"]["seconds"] == pytest.approx(84.5)
+    assert cpu["workers_and_api"]["per_order"] == pytest.approx(0.4)
+
+
+def test_a_process_hosting_the_system_counts_only_its_client_coroutines_as_the_client() -> None:
+    before = _reading(0.0, process=1.0, client=0.2, workers=None, api=None)
+    after = _reading(2.0, process=3.0, client=0.7, workers=None, api=None)
+    cpu = cpu_document(before, after, 4, "per_run")
+    assert cpu["workers"] is None and cpu["api"] is None
+    assert cpu["bench_client"]["seconds"] == pytest.approx(0.5)
+    assert cpu["workers_and_api"]["seconds"] == pytest.approx(1.5)
+    assert cpu["workers_and_api"]["cores"] == pytest.approx(0.75)
