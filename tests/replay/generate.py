@@ -2,8 +2,9 @@
 
 Runs each workflow's main paths through the public API of a throw-away stack and saves every run's
 history as ``tests/replay/histories/<WorkflowType>-<path>.json``. Regenerate only when a change is
-*meant* to alter a workflow's commands, and only after that change is made safe for running workflows
-with ``workflow.patched`` (see the README); otherwise the replay test is doing its job.
+*meant* to alter a workflow's commands, and only once the change is safe for the runs that will meet it:
+a pinned workflow never meets new code (worker versioning), a long-lived run that must change mid-flight
+needs ``workflow.patched`` (see the README); otherwise the replay test is doing its job.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from mallbots.tools.client import ApiError, MallbotsClient
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def _save(client: Client, workflow_id: str, name: str) -> None:
-    handle = client.get_workflow_handle(workflow_id)
+# Small enough that one store of the generated mall continues as new (the others stay below it), so a run
+# ending in continue-as-new and a run started by one are both covered.
+CONTINUE_AS_NEW_AFTER = 6
+
+
+async def _save(client: Client, workflow_id: str, name: str, run_id: str | None = None) -> None:
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
     history = await handle.fetch_history()
     workflow_type = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
     path = HISTORIES / f"{workflow_type}-{name}.json"
@@ -117,6 +123,15 @@ async def generate(mall: MallbotsClient, client: Client) -> None:
     await mall.add_item(abandoned, product_id, 1)
     await mall.cancel_basket(abandoned)
 
+    # a store that continues as new: its sixth event ends the first run, the next command is the new run's
+    renamed_id = await mall.create_store("Replay Renamed", "South wing")
+    first_run = (await client.get_workflow_handle(f"store:{renamed_id}").describe()).run_id
+    for n in range(1, CONTINUE_AS_NEW_AFTER):
+        await mall.rebrand_store(renamed_id, f"Replay Renamed {n}")
+    await mall.enable_participation(renamed_id)
+    await _settle(client, f"store:{renamed_id}")
+    await _save(client, f"store:{renamed_id}", "continued-as-new", run_id=first_run)
+
     runs = {
         f"store:{store_id}": "lifecycle",
         f"product:{product_id}": "lifecycle",
@@ -138,6 +153,7 @@ async def generate(mall: MallbotsClient, client: Client) -> None:
         f"shopping-list:{assigned_order}": "cancelled-while-assigned",
         f"shopping-list:{depot_order}": "cancelled-by-operator",
         f"payment:{cancel_payment}": "released-by-cancel",
+        f"store:{renamed_id}": "after-continue-as-new",
     }
     for workflow_id, name in runs.items():
         await _settle(client, workflow_id)
@@ -150,7 +166,9 @@ async def main() -> None:
         options = ephemeral_options(Path(tmp))
         # Golden histories are kept in clear (their data is made up): they replay with the plain pydantic
         # converter, and an ephemeral key would be gone with the stack.
-        options.settings = options.settings.model_copy(update={"payload_encryption": False})
+        options.settings = options.settings.model_copy(
+            update={"payload_encryption": False, "continue_as_new_after": CONTINUE_AS_NEW_AFTER}
+        )
         async with Stack(options) as stack, MallbotsClient(stack.api_url, token=stack.token()) as mall:
             assert stack.client is not None
             await generate(mall, stack.client)

@@ -1,5 +1,8 @@
-"""Today's code must replay yesterday's histories: a change that alters a workflow's commands breaks
-every running workflow of that type unless it is patched (see the README on ``workflow.patched``)."""
+"""Today's code must replay yesterday's histories: a change that alters a workflow's commands breaks every
+running workflow of that type that meets it. Pinned runs never meet a new build (worker versioning); an entity
+meets it at continue-as-new, so the build must replay the runs it takes over from there, and a change that must
+reach a run mid-flight is patched (see the README). ``mallbots deploy promote`` refuses a build that fails
+these histories (``mallbots.versioning.replay_gate``)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,21 @@ def _history(path: Path) -> WorkflowHistory:
 def test_there_is_a_golden_history_for_every_workflow_type() -> None:
     covered = {path.stem.split("-")[0] for path in HISTORIES}
     assert covered == {wf.__name__ for wf in WORKFLOWS}
+
+
+def test_the_histories_cover_an_entity_that_continued_as_new_and_the_run_it_started() -> None:
+    """Where an entity moves to a new build: the new build must replay both sides of the boundary."""
+    events = {path.stem: json.loads(path.read_text())["events"] for path in HISTORIES}
+    ended = [
+        name for name, run in events.items() if run[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
+    ]
+    started = [
+        name
+        for name, run in events.items()
+        if run[0]["workflowExecutionStartedEventAttributes"].get("initiator") == "CONTINUE_AS_NEW_INITIATOR_WORKFLOW"
+    ]
+    assert ended == ["StoreWorkflow-continued-as-new"]
+    assert started == ["StoreWorkflow-after-continue-as-new"]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ordering.messages import OrderWorkflowInput, order_workflow_id
     from workflows.ordering.order_workflow import OrderWorkflow
     from workflows.shared.activity_options import run_activity
-    from workflows.shared.entity import Entity
+    from workflows.shared.entity import Entity, continue_as_new_on_current_build
     from workflows.shared.metrics import BasketMetrics
 
 
@@ -57,7 +57,7 @@ class BasketWorkflow:
                 break
             if self._open() and self._entity.should_continue_as_new(input.continue_as_new_after):
                 await self._entity.quiesce()
-                workflow.continue_as_new(
+                continue_as_new_on_current_build(
                     input.model_copy(update={"basket": self._entity.state, "number": self._entity.number})
                 )
         await self._entity.quiesce()

@@ -6,7 +6,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.customers import model as rules
     from domain.customers.model import Customer
     from workflows.customers.messages import CUSTOMER, ChangeSmsNumber, CustomerWorkflowInput, RegisterCustomer
-    from workflows.shared.entity import Entity
+    from workflows.shared.entity import Entity, continue_as_new_on_current_build
 
 
 @workflow.defn
@@ -24,7 +24,7 @@ class CustomerWorkflow:
     async def run(self, input: CustomerWorkflowInput) -> None:
         await workflow.wait_condition(lambda: self._entity.should_continue_as_new(input.continue_as_new_after))
         await self._entity.quiesce()
-        workflow.continue_as_new(
+        continue_as_new_on_current_build(
             input.model_copy(update={"customer": self._entity.state, "number": self._entity.number})
         )
 

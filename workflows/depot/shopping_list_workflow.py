@@ -12,7 +12,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shared.entity import Entity
 
 FINAL = (ShoppingListStatus.COMPLETED, ShoppingListStatus.CANCELLED)
-PATCH_CANCEL_TELLS_ORDER = "shopping-list-cancel-tells-the-order"
 
 
 @workflow.defn
@@ -93,8 +92,6 @@ class ShoppingListWorkflow:
 
     async def _tell_order_cancelled(self, shopping_list: ShoppingList) -> None:
         """An operator's cancel must end the order too (its own cancel just hears back what it did)."""
-        if not workflow.patched(PATCH_CANCEL_TELLS_ORDER):
-            return
         order = workflow.get_external_workflow_handle(order_workflow_id(shopping_list.order_id))
         try:
             await order.signal(

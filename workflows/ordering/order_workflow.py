@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ordering.messages import MAX_WAIT_SECONDS, ORDER, OrderWorkflowInput, PriceItems, WaitForStatus
     from workflows.ordering.signals import OrderSignals
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
-    from workflows.payments.messages import CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
+    from workflows.payments.messages import CreateInvoice, ReleasePayment, ReservePayment
     from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
     from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
@@ -40,12 +40,6 @@ with workflow.unsafe.imports_passed_through():
 
 P = TypeVar("P")
 R = TypeVar("R")
-PATCH_CREATED_CONCURRENTLY = "order-created-published-concurrently"
-PATCH_CANCEL_ANSWERS_SETTLED = "cancel-answers-when-settled"
-PATCH_CANCEL_WHILE_INVOICING = "cancel-accepted-while-invoicing"
-# Since this patch a cancel that meets bots is decided by the shopping list (see ``_withdraw``); runs
-# started before it replay with their compensations in reverse, invoice included.
-PATCH_CANCEL_DECIDED_BY_LIST = "cancel-decided-by-the-shopping-list"
 SAGA_STEPS = 5
 
 
@@ -53,6 +47,7 @@ class _CancelRequested(Exception):
     """Raised between saga steps when a cancel was accepted: the step in flight always finishes first."""
 
 
+# old build's workers serve it until it ends (``mallbots deploy drain-check``).
 @workflow.defn
 class OrderWorkflow(OrderSignals):
     """``order:<id>``: the create-order saga (SPEC §2 step 4), then fulfilment, invoice and payment.
@@ -99,10 +94,9 @@ class OrderWorkflow(OrderSignals):
         reason = None
         if input.items is None:
             reason = await self._price_requested_items()
-        # Since the patch, OrderCreated reaches search and notifications while step 1 already runs:
-        # one round trip less on the saga's critical path. Orders started before it replay as they ran.
-        overlap = workflow.patched(PATCH_CREATED_CONCURRENTLY)
-        await self._entity.apply("ordering.OrderCreated", lambda: self._draft, wait=not overlap)
+        # OrderCreated reaches search and notifications while step 1 already runs: one round trip less on the
+        # saga's critical path.
+        await self._entity.apply("ordering.OrderCreated", lambda: self._draft, wait=False)
         self._metrics.created()
         self._search_attributes()
         if reason is not None:
@@ -175,8 +169,6 @@ class OrderWorkflow(OrderSignals):
                 ShoppingListRef(list_id=shopping_id),
                 DEPOT_QUEUE,
             )
-            if not self._decided_by_list():
-                self._raise_if_cancel_requested()
         except ActivityError as err:
             refused = business_error_in(err)
             if refused is None:
@@ -216,9 +208,6 @@ class OrderWorkflow(OrderSignals):
             )
             if self._shopping_completed and not self._shopping_cancelled:
                 break  # a cancel still waiting is refused by _withdraw's rule: the goods are bought
-            if not self._decided_by_list():
-                await self._cancel_approved()
-                return
             if await self._withdraw():
                 return
         if self._cancel_requested:
@@ -236,11 +225,7 @@ class OrderWorkflow(OrderSignals):
             ),
             task_queue=PAYMENTS_QUEUE,
         )
-        # The order was still approved while its invoice was being opened, so a cancel could be accepted
-        # then; it is honoured. (Checked only when one was, so older orders replay as they ran.)
-        if self._cancel_requested and workflow.patched(PATCH_CANCEL_WHILE_INVOICING):
-            await self._cancel_approved()
-            return
+        # No cancel can be waiting here: once the list is completed the validator refuses every cancel.
         await self._entity.apply(
             "ordering.OrderReadied", lambda: rules.ready(self._order(), invoice_id, workflow.now())
         )
@@ -253,9 +238,6 @@ class OrderWorkflow(OrderSignals):
         self._details("completed")
 
     # ---- steps, compensations, endings ---------------------------------------------------------
-
-    def _decided_by_list(self) -> bool:
-        return workflow.patched(PATCH_CANCEL_DECIDED_BY_LIST)
 
     async def _withdraw(self) -> bool:
         """A cancel once bots can see the list (or the list cancelled by an operator): the list decides.
@@ -282,18 +264,6 @@ class OrderWorkflow(OrderSignals):
         """Every cancel waiting for an answer gets this 409, and later ones are refused by the validator."""
         self._cancel_refusal = reason
         self._cancel_requested = False
-
-    async def _cancel_approved(self) -> None:
-        """Before the patch: undo everything an approved order holds (each undo is a no-op for what does
-        not exist yet)."""
-        await self._compensate(
-            [
-                ("cancel_shopping_list", self._cancel_shopping_list),
-                ("release_payment", self._release_payment),
-                ("cancel_invoice", self._cancel_invoice),
-            ]
-        )
-        await self._cancel()
 
     async def _step(
         self, number: int, step: SagaStep, activity: MethodAsyncSingleParam[Any, P, R], arg: P, queue: str
@@ -332,10 +302,6 @@ class OrderWorkflow(OrderSignals):
             ReleasePayment(payment_id=order.payment_id, customer_id=order.customer_id, order_id=order.id),
             task_queue=PAYMENTS_QUEUE,
         )
-
-    async def _cancel_invoice(self) -> None:
-        ref = InvoiceRef(invoice_id=self._order().id)
-        await run_activity(InvoicesActivities.cancel_invoice, ref, task_queue=PAYMENTS_QUEUE)
 
     async def _reject(self, reason: str) -> None:
         await self._entity.apply(
@@ -378,13 +344,9 @@ class OrderWorkflow(OrderSignals):
         """Accepted while pending or approved and the list is not completed; answers once the order is
         cancelled (and the ordering read model shows it), or 409 when the bots or the saga won."""
         self._cancel_requested = True
-        # Since the patch the answer waits until the ordering read model shows the cancellation.
-        settle = workflow.patched(PATCH_CANCEL_ANSWERS_SETTLED)
+        # The answer waits until the ordering read model shows the cancellation.
         await workflow.wait_condition(
-            lambda: (
-                (self._order().status in FINAL and (self._entity.settled or not settle))
-                or self._cancel_refusal is not None
-            )
+            lambda: (self._order().status in FINAL and self._entity.settled) or self._cancel_refusal is not None
         )
         order = self._order()
         if order.status is OrderStatus.CANCELLED:

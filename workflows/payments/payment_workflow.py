@@ -21,18 +21,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shared.activity_options import run_activity
     from workflows.shared.entity import Entity
 
-# Before it, a release also freed an authorization the order had never reserved: runs started earlier
-# replay with that rule.
-PATCH_RELEASE_ONLY_RESERVATIONS = "release-frees-only-this-orders-reservation"
-
-
-def _release_before_patch(payment: Payment, cmd: ReleasePayment) -> Payment:
-    if payment.customer_id != cmd.customer_id or payment.final:
-        return payment
-    if payment.status is PaymentStatus.RESERVED and payment.order_id != cmd.order_id:
-        return payment
-    return payment.model_copy(update={"status": PaymentStatus.RELEASED, "order_id": cmd.order_id})
-
 
 @workflow.defn
 class PaymentWorkflow:
@@ -44,7 +32,6 @@ class PaymentWorkflow:
     def __init__(self, input: PaymentWorkflowInput) -> None:
         self._id = input.payment_id
         self._start_failed = False
-        self._releases_only_reservations: bool | None = None
         self._entity: Entity[Payment] = Entity(self.ENTITY, state=input.payment, number=input.number)
 
     def _status(self) -> PaymentStatus | None:
@@ -110,11 +97,7 @@ class PaymentWorkflow:
         return await self._entity.apply("payments.PaymentReleased", lambda: self._release(self._entity.current(), cmd))
 
     def _release(self, payment: Payment, cmd: ReleasePayment) -> Payment:
-        if self._releases_only_reservations is None:
-            self._releases_only_reservations = workflow.patched(PATCH_RELEASE_ONLY_RESERVATIONS)
-        if self._releases_only_reservations:
-            return rules.release_payment(payment, cmd.order_id)
-        return _release_before_patch(payment, cmd)
+        return rules.release_payment(payment, cmd.order_id)
 
     @workflow.update
     async def capture(self, cmd: CapturePayment) -> Payment:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, NoReturn, TypeVar
 
 from temporalio import workflow
 
@@ -31,9 +31,6 @@ from workflows.shared.errors import checked, domain_failures
 from workflows.shared.spec import CATCH_UP, EntitySpec
 
 S = TypeVar("S")
-# Runs started before this patch published to every subscriber under the lock (and emitted an event
-# for a command that changed nothing); they replay as they ran.
-PATCH_BACKGROUND_DELIVERY = "deliveries-in-background"
 
 
 class Entity(Generic[S]):
@@ -44,7 +41,6 @@ class Entity(Generic[S]):
         self.events_this_run = 0
         self._lock = asyncio.Lock()
         self._deliveries: dict[str, asyncio.Task[None]] = {}  # per subscriber queue: its latest delivery
-        self._background: bool | None = None
 
     def current(self) -> S:
         if self.state is None:
@@ -69,8 +65,6 @@ class Entity(Generic[S]):
         kept (a saga's next step runs while the owner's projection does).
         """
         async with self._lock:
-            if not self._delivers_in_background():
-                return await self._apply_as_before(event_name, change, before_commit, wait=wait)
             with domain_failures():
                 new_state = change()
             if new_state == self.state:
@@ -112,33 +106,6 @@ class Entity(Generic[S]):
             await previous
         await deliver(self.spec.projection, event, queue, local=queue == self.spec.home_queue)
 
-    def _delivers_in_background(self) -> bool:
-        if self._background is None:
-            self._background = workflow.patched(PATCH_BACKGROUND_DELIVERY)
-        return self._background
-
-    async def _apply_as_before(
-        self,
-        event_name: str,
-        change: Callable[[], S],
-        before_commit: Callable[[S], Awaitable[None]] | None,
-        *,
-        wait: bool,
-    ) -> S:
-        """Runs started before the patch: every subscriber under the lock, an event even for no change."""
-        await self.published()
-        with domain_failures():
-            new_state = change()
-        if before_commit is not None:
-            await before_commit(new_state)
-        event = self._commit(event_name, new_state)
-        publication = publish(self.spec.projection, event, self.spec.subscribers, self.spec.home_queue)
-        if wait:
-            await publication
-        else:
-            self._deliveries[self.spec.home_queue] = asyncio.create_task(publication)
-        return new_state
-
     @property
     def settled(self) -> bool:
         """No command is being applied and the owner's read model has every event."""
@@ -159,7 +126,23 @@ class Entity(Generic[S]):
             await self.published()
 
     def should_continue_as_new(self, limit: int) -> bool:
-        return self.events_this_run >= limit or workflow.info().is_continue_as_new_suggested()
+        """A long history, or a new worker build made current (or ramping to this run): this run stays pinned
+        to its build, so the next run is where it moves (``continue_as_new_on_current_build``). The server
+        raises that flag with the next workflow task, so an idle entity moves at its next command."""
+        info = workflow.info()
+        return (
+            self.events_this_run >= limit
+            or info.is_continue_as_new_suggested()
+            or info.is_target_worker_deployment_version_changed()
+        )
+
+
+def continue_as_new_on_current_build(arg: Any) -> NoReturn:
+    """Continue-as-new onto the task queue's current (or ramping) deployment version: the SDK's
+    upgrade-on-continue-as-new. The new run is pinned there in turn, so a long-lived entity needs a patch only
+    for a change that must reach a run mid-flight; with no versioning (the embedded dev stack) it is a plain
+    continue-as-new."""
+    workflow.continue_as_new(arg, initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE)
 
 
 async def deliver(projection: str, event: DomainEvent, queue: str, *, local: bool) -> None:
@@ -187,8 +170,3 @@ async def deliver(projection: str, event: DomainEvent, queue: str, *, local: boo
             retry_policy=TRANSIENT_RETRY,
             summary=summary,
         )
-
-
-async def publish(projection: str, event: DomainEvent, subscribers: Sequence[str], home_queue: str) -> None:
-    """Before the patch: one event to every subscriber at once, awaited together."""
-    await asyncio.gather(*(deliver(projection, event, queue, local=queue == home_queue) for queue in subscribers))

@@ -5,7 +5,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.stores import model as rules
     from domain.stores.model import Product
-    from workflows.shared.entity import Entity
+    from workflows.shared.entity import Entity, continue_as_new_on_current_build
     from workflows.stores.messages import (
         PRODUCT,
         AddProduct,
@@ -34,7 +34,7 @@ class ProductWorkflow:
         await self._entity.quiesce()
         if self._removed():
             return self._entity.state
-        workflow.continue_as_new(
+        continue_as_new_on_current_build(
             input.model_copy(update={"product": self._entity.state, "number": self._entity.number})
         )
 

@@ -5,7 +5,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.stores import model as rules
     from domain.stores.model import Store
-    from workflows.shared.entity import Entity
+    from workflows.shared.entity import Entity, continue_as_new_on_current_build
     from workflows.stores.messages import STORE, CreateStore, RebrandStore, StoreWorkflowInput
 
 
@@ -24,7 +24,9 @@ class StoreWorkflow:
     async def run(self, input: StoreWorkflowInput) -> None:
         await workflow.wait_condition(lambda: self._entity.should_continue_as_new(input.continue_as_new_after))
         await self._entity.quiesce()
-        workflow.continue_as_new(input.model_copy(update={"store": self._entity.state, "number": self._entity.number}))
+        continue_as_new_on_current_build(
+            input.model_copy(update={"store": self._entity.state, "number": self._entity.number})
+        )
 
     def _create(self, cmd: CreateStore) -> Store:
         if self._entity.state is not None:
