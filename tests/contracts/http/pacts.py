@@ -19,7 +19,6 @@ whose caller is None sends no token at all.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +30,7 @@ from pact import Pact, generate, match
 from pact.match.matcher import AbstractMatcher, GenericMatcher
 
 from mallbots.tools.client import ApiError, MallbotsClient
+from tests.contracts.drift import settle
 
 CONSUMER = "mallbots-client"
 PROVIDERS = ("stores", "customers", "baskets", "ordering", "depot", "payments", "notifications", "search")
@@ -184,7 +184,8 @@ def case_id(case: Case) -> str:
 
 class ConsumerContract:
     """Collects one service's interactions, each proven against the client on its own mock server, and writes
-    the pact file once every interaction of the module passed (a partial run leaves the committed file alone).
+    the pact file once every interaction of the module passed (a partial run leaves the committed file alone):
+    checked against the committed one, or written over it by ``make pacts`` (``tests/contracts/drift.py``).
 
     The pact core sorts interactions by description, so the same cases always give the same file."""
 
@@ -209,14 +210,16 @@ class ConsumerContract:
         self.passed.add(case.description)
 
     def publish(self) -> None:
+        """Once every interaction passed: the committed pact must be what the client now expects (``make
+        test``), or is rewritten with it (``make pacts``). A partial run leaves it alone."""
         if self.passed != self.expected:
             return
-        PACT_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.scratch / pact_file(self.provider).name, pact_file(self.provider))
+        settle(self.scratch / pact_file(self.provider).name, pact_file(self.provider))
 
 
 def consumer_contract(provider: str, cases: Sequence[Case], tmp: pytest.TempPathFactory) -> Iterator[ConsumerContract]:
-    """Body of each consumer module's fixture: yields the contract, publishes it after the module."""
+    """Body of each consumer module's fixture: yields the contract; after the module, its pact is checked
+    against the committed one (a drift fails the module's last test, at teardown, naming the interactions)."""
     contract = ConsumerContract(provider, cases, tmp.mktemp(f"pact-{provider}"))
     yield contract
     contract.publish()

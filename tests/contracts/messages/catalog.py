@@ -7,10 +7,8 @@ here, and then as a missing interaction, without anyone remembering to add it.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from domain.shared.events import DomainEvent
@@ -94,10 +92,6 @@ class Aggregate:
         return self.spec.subscribers
 
     @property
-    def workflow_module(self) -> ModuleType:
-        return sys.modules[self.workflow.__module__]
-
-    @property
     def provider(self) -> str:
         return provider_name(self.service)
 
@@ -110,58 +104,101 @@ AGGREGATES = tuple(
     if hasattr(workflow, "ENTITY")
 )
 
-# The provider state of each event: what happened to the aggregate, from its creation on. The consumer
-# names it in its pact; the provider replays exactly that with its domain rules to produce the message.
-STATES = {
-    "stores.StoreCreated": "a store was created",
-    "stores.StoreRebranded": "a store was rebranded",
-    "stores.StoreParticipationToggled": "a store started participating in the mall",
-    "stores.ProductAdded": "a product was added to a store",
-    "stores.ProductRebranded": "a product was rebranded",
-    "stores.ProductPriceChanged": "the price of a product was increased",
-    "stores.ProductRemoved": "a product was removed",
-    "customers.CustomerRegistered": "a customer registered",
-    "customers.CustomerSmsChanged": "a customer changed their SMS number",
-    "customers.CustomerDisabled": "a customer was disabled",
-    "customers.CustomerEnabled": "a disabled customer was enabled again",
-    "baskets.BasketStarted": "a customer started a basket",
-    "baskets.BasketItemAdded": "an item was added to a basket",
-    "baskets.BasketItemRemoved": "part of an item was removed from a basket",
-    "baskets.BasketCheckedOut": "a basket was checked out",
-    "baskets.BasketCancelled": "an open basket was cancelled",
-    "ordering.OrderCreated": "a basket was checked out into an order",
-    "ordering.OrderApproved": "the create-order saga approved an order",
-    "ordering.OrderRejected": "the create-order saga rejected an order of a disabled customer",
-    "ordering.OrderReadied": "the shopping list of an approved order was completed and invoiced",
-    "ordering.OrderCompleted": "the invoice of a ready order was paid",
-    "ordering.OrderCancelled": "a pending order was cancelled",
-    "depot.ShoppingListCreated": "a shopping list was created for an order",
-    "depot.ShoppingListAvailable": "a shopping list was made available to the bots",
-    "depot.ShoppingListAssigned": "a bot took an available shopping list",
-    "depot.ShoppingListCompleted": "a bot completed its shopping list",
-    "depot.ShoppingListCancelled": "a pending shopping list was cancelled",
-    "payments.PaymentAuthorized": "a customer authorized a payment",
-    "payments.PaymentReserved": "a payment was reserved for an order",
-    "payments.PaymentCaptured": "a reserved payment was captured",
-    "payments.PaymentReleased": "a reserved payment was released",
-    "payments.PaymentExpired": "a payment authorization expired unused",
-    "payments.InvoiceCreated": "an invoice was opened for a ready order",
-    "payments.InvoicePaid": "an invoice was paid",
-    "payments.InvoiceCancelled": "an open invoice was cancelled",
+
+@dataclass(frozen=True)
+class State:
+    """A provider state as Pact writes it: what happened to the aggregate (its name), and the values it
+    happened with (its params). The consumer names it in its pact; the provider's state handler drives the
+    emitting workflow through exactly that, with those values, and the event it then delivers is the message."""
+
+    name: str
+    items: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.items)
+
+
+def state(name: str, **params: Any) -> State:
+    return State(name, tuple(sorted(params.items())))
+
+
+# What the states are about: the values the consumers' examples use too (consumer_examples.py).
+STORE = {"storeName": "Robots R Us", "location": "Level 2, unit 14"}
+PRODUCT = {"productName": "Robot arm", "description": "Six axes, one gripper", "sku": "ARM-6", "price": "12.50"}
+CUSTOMER = {"customerName": "Ada Lovelace", "smsNumber": "+44 20 7946 0001"}
+LINE = {"price": "12.50", "quantity": 2}  # an order of one line: two robot arms
+PAYMENT = {"amount": "100.00"}
+
+# event name → the provider states in which a subscriber receives it (one interaction per state and subscriber).
+STATES: dict[str, tuple[State, ...]] = {
+    "stores.StoreCreated": (state("a store was created", **STORE),),
+    "stores.StoreRebranded": (state("a store was rebranded", **STORE, newName="Bots R Us"),),
+    "stores.StoreParticipationToggled": (state("a store started participating in the mall", **STORE),),
+    "stores.ProductAdded": (state("a product was added to a store", **PRODUCT),),
+    "stores.ProductRebranded": (
+        state("a product was rebranded", **PRODUCT, newName="Robot arm XL", newDescription="Seven axes, two grippers"),
+    ),
+    "stores.ProductPriceChanged": (state("the price of a product was increased", **PRODUCT, newPrice="14.00"),),
+    "stores.ProductRemoved": (state("a product was removed", **PRODUCT),),
+    "customers.CustomerRegistered": (state("a customer registered", **CUSTOMER),),
+    "customers.CustomerSmsChanged": (
+        state("a customer changed their SMS number", **CUSTOMER, newSmsNumber="+44 20 7946 0002"),
+    ),
+    "customers.CustomerDisabled": (state("a customer was disabled", **CUSTOMER),),
+    "customers.CustomerEnabled": (state("a disabled customer was enabled again", **CUSTOMER),),
+    "baskets.BasketStarted": (state("a customer started a basket"),),
+    "baskets.BasketItemAdded": (state("an item was added to a basket", **LINE),),
+    "baskets.BasketItemRemoved": (
+        state("part of an item was removed from a basket", price="12.50", quantity=3, removed=1),
+    ),
+    "baskets.BasketCheckedOut": (state("a basket was checked out", **LINE),),
+    "baskets.BasketCancelled": (state("an open basket was cancelled", **LINE),),
+    "ordering.OrderCreated": (
+        state("a basket was checked out into an order", **LINE),
+        state("a direct order was placed", **LINE),
+    ),
+    "ordering.OrderApproved": (state("the create-order saga approved an order", **LINE),),
+    "ordering.OrderRejected": (state("the create-order saga rejected an order of a disabled customer", **LINE),),
+    "ordering.OrderReadied": (state("the shopping list of an approved order was completed and invoiced", **LINE),),
+    "ordering.OrderCompleted": (state("the invoice of a ready order was paid", **LINE),),
+    "ordering.OrderCancelled": (state("an approved order was cancelled by its customer", **LINE),),
+    "depot.ShoppingListCreated": (state("a shopping list was created for an order", **LINE),),
+    "depot.ShoppingListAvailable": (state("a shopping list was made available to the bots", **LINE),),
+    "depot.ShoppingListAssigned": (state("a bot took an available shopping list", **LINE),),
+    "depot.ShoppingListCompleted": (state("a bot completed its shopping list", **LINE),),
+    "depot.ShoppingListCancelled": (
+        state("a pending shopping list was cancelled: the payment did not cover the order", **LINE, amount="10.00"),
+    ),
+    "payments.PaymentAuthorized": (state("a customer authorized a payment", **PAYMENT),),
+    "payments.PaymentReserved": (state("a payment was reserved for an order", **PAYMENT, **LINE),),
+    "payments.PaymentCaptured": (state("a reserved payment was captured", **PAYMENT, **LINE),),
+    "payments.PaymentReleased": (state("a reserved payment was released", **PAYMENT, **LINE),),
+    "payments.PaymentExpired": (state("a payment authorization expired unused", **PAYMENT),),
+    "payments.InvoiceCreated": (state("an invoice was opened for a ready order", **LINE),),
+    "payments.InvoicePaid": (state("an invoice was paid", **LINE),),
+    "payments.InvoiceCancelled": (state("an open invoice was cancelled", **LINE),),
 }
+# A second state of one event is told apart in its description too (Pact keys an interaction by both; people
+# and ``Verifier.filter`` read the description).
+VARIANTS = {"a direct order was placed": "of a direct order"}
 
 
 def consumer_name(subscriber: str) -> str:
-    return f"{subscriber}-projections"
+    """The subscribing service, by the name it has everywhere (its worker, its HTTP pacts): a pacticipant is
+    an application, whichever way it talks, so ``can-i-deploy --pacticipant search`` sees all of search."""
+    return subscriber
 
 
 def provider_name(service: str) -> str:
-    return f"{service}-events"
+    """The emitting service: the same pacticipant that provides its HTTP API to ``mallbots-client``."""
+    return service
 
 
-def description(event_name: str) -> str:
+def description(event_name: str, state: State | None = None) -> str:
     article = "an" if event_name[0] in "aeiou" else "a"
-    return f"{article} {event_name} event"
+    variant = VARIANTS.get(state.name) if state is not None else None
+    return f"{article} {event_name} event" + (f" {variant}" if variant else "")
 
 
 def pact_file(consumer: str, provider: str, directory: Path = PACT_DIR) -> Path:
@@ -175,6 +212,7 @@ class Pair:
     aggregate: Aggregate
     event_name: str
     subscriber: str
+    state: State
 
     @property
     def consumer(self) -> str:
@@ -186,22 +224,21 @@ class Pair:
 
     @property
     def description(self) -> str:
-        return description(self.event_name)
-
-    @property
-    def state(self) -> str:
-        return STATES[self.event_name]
+        return description(self.event_name, self.state)
 
     @property
     def id(self) -> str:
-        return f"{self.event_name}->{self.subscriber}"
+        variant = VARIANTS.get(self.state.name)
+        return f"{self.event_name}->{self.subscriber}" + (f" ({variant})" if variant else "")
 
 
+# Every event of every entity the registry runs, to every subscriber its declaration names, in every state.
 PAIRS = tuple(
-    Pair(aggregate, name, subscriber)
+    Pair(aggregate, name, subscriber, event_state)
     for aggregate in AGGREGATES
     for subscriber in aggregate.subscribers
     for name in aggregate.event_names
+    for event_state in STATES.get(name, ())
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pact import Pact, match
 from pact.match.matcher import AndMatcher
 
-from tests.contracts.messages.catalog import Pair
+from tests.contracts.messages.catalog import STATES, Pair
 
 DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 DECIMAL = r"^-?\d+(\.\d+)?$"
@@ -116,49 +116,60 @@ APPROVED = {**ORDER, "status": "approved", "shopping_id": "pact-order-1", "updat
 READY = {**APPROVED, "status": "ready", "invoice_id": "pact-order-1", "updated_at": at(3)}
 RESERVED = {**PAYMENT, "status": "reserved", "order_id": "pact-order-1"}
 
-# event name → (its number in the example history, the aggregate's snapshot after it)
+CANCELLED = {**APPROVED, "status": "cancelled", "updated_at": at(3)}  # an approved order keeps its list's ID
+
+
+def _in(event_name: str, index: int = 0) -> str:
+    return STATES[event_name][index].name
+
+
+# provider state → (the event's number in the example history, the aggregate's snapshot after it)
 EXAMPLES: dict[str, tuple[int, dict[str, Any]]] = {
-    "stores.StoreCreated": (1, STORE),
-    "stores.StoreRebranded": (2, {**STORE, "name": "Bots R Us"}),
-    "stores.StoreParticipationToggled": (2, {**STORE, "participating": True}),
-    "stores.ProductAdded": (1, PRODUCT),
-    "stores.ProductRebranded": (2, {**PRODUCT, "name": "Robot arm XL", "description": "Seven axes, two grippers"}),
-    "stores.ProductPriceChanged": (2, {**PRODUCT, "price": "14.00"}),
-    "stores.ProductRemoved": (2, {**PRODUCT, "removed": True}),
-    "customers.CustomerRegistered": (1, CUSTOMER),
-    "customers.CustomerSmsChanged": (2, {**CUSTOMER, "sms_number": "+44 20 7946 0002"}),
-    "customers.CustomerDisabled": (2, {**CUSTOMER, "enabled": False}),
-    "customers.CustomerEnabled": (3, CUSTOMER),
-    "baskets.BasketStarted": (1, BASKET),
-    "baskets.BasketItemAdded": (2, {**BASKET, "items": [ITEM]}),
-    "baskets.BasketItemRemoved": (3, {**BASKET, "items": [ITEM]}),
-    "baskets.BasketCheckedOut": (
+    _in("stores.StoreCreated"): (1, STORE),
+    _in("stores.StoreRebranded"): (2, {**STORE, "name": "Bots R Us"}),
+    _in("stores.StoreParticipationToggled"): (2, {**STORE, "participating": True}),
+    _in("stores.ProductAdded"): (1, PRODUCT),
+    _in("stores.ProductRebranded"): (
+        2,
+        {**PRODUCT, "name": "Robot arm XL", "description": "Seven axes, two grippers"},
+    ),
+    _in("stores.ProductPriceChanged"): (2, {**PRODUCT, "price": "14.00"}),
+    _in("stores.ProductRemoved"): (2, {**PRODUCT, "removed": True}),
+    _in("customers.CustomerRegistered"): (1, CUSTOMER),
+    _in("customers.CustomerSmsChanged"): (2, {**CUSTOMER, "sms_number": "+44 20 7946 0002"}),
+    _in("customers.CustomerDisabled"): (2, {**CUSTOMER, "enabled": False}),
+    _in("customers.CustomerEnabled"): (3, CUSTOMER),
+    _in("baskets.BasketStarted"): (1, BASKET),
+    _in("baskets.BasketItemAdded"): (2, {**BASKET, "items": [ITEM]}),
+    _in("baskets.BasketItemRemoved"): (3, {**BASKET, "items": [ITEM]}),
+    _in("baskets.BasketCheckedOut"): (
         3,
         {**BASKET, "items": [ITEM], "status": "checked_out", "payment_id": "pact-payment-1"},
     ),
-    "baskets.BasketCancelled": (3, {**BASKET, "items": [ITEM], "status": "cancelled"}),
-    "ordering.OrderCreated": (1, ORDER),
-    "ordering.OrderApproved": (2, APPROVED),
-    "ordering.OrderRejected": (
+    _in("baskets.BasketCancelled"): (3, {**BASKET, "items": [ITEM], "status": "cancelled"}),
+    _in("ordering.OrderCreated"): (1, ORDER),
+    _in("ordering.OrderCreated", 1): (1, {**ORDER, "basket_id": None}),  # no basket: priced by the saga
+    _in("ordering.OrderApproved"): (2, APPROVED),
+    _in("ordering.OrderRejected"): (
         2,
         {**ORDER, "status": "rejected", "reason": "the customer pact-customer-1 is disabled", "updated_at": at(2)},
     ),
-    "ordering.OrderReadied": (3, READY),
-    "ordering.OrderCompleted": (4, {**READY, "status": "completed", "updated_at": at(4)}),
-    "ordering.OrderCancelled": (2, {**ORDER, "status": "cancelled", "updated_at": at(2)}),
-    "depot.ShoppingListCreated": (1, SHOPPING_LIST),
-    "depot.ShoppingListAvailable": (2, {**SHOPPING_LIST, "status": "available"}),
-    "depot.ShoppingListAssigned": (3, {**SHOPPING_LIST, "status": "assigned", "bot_id": "pact-bot-1"}),
-    "depot.ShoppingListCompleted": (4, {**SHOPPING_LIST, "status": "completed", "bot_id": "pact-bot-1"}),
-    "depot.ShoppingListCancelled": (2, {**SHOPPING_LIST, "status": "cancelled"}),
-    "payments.PaymentAuthorized": (1, PAYMENT),
-    "payments.PaymentReserved": (2, RESERVED),
-    "payments.PaymentCaptured": (3, {**RESERVED, "status": "captured"}),
-    "payments.PaymentReleased": (3, {**RESERVED, "status": "released"}),
-    "payments.PaymentExpired": (2, {**PAYMENT, "status": "expired"}),
-    "payments.InvoiceCreated": (1, INVOICE),
-    "payments.InvoicePaid": (2, {**INVOICE, "status": "paid"}),
-    "payments.InvoiceCancelled": (2, {**INVOICE, "status": "cancelled"}),
+    _in("ordering.OrderReadied"): (3, READY),
+    _in("ordering.OrderCompleted"): (4, {**READY, "status": "completed", "updated_at": at(4)}),
+    _in("ordering.OrderCancelled"): (3, CANCELLED),
+    _in("depot.ShoppingListCreated"): (1, SHOPPING_LIST),
+    _in("depot.ShoppingListAvailable"): (2, {**SHOPPING_LIST, "status": "available"}),
+    _in("depot.ShoppingListAssigned"): (3, {**SHOPPING_LIST, "status": "assigned", "bot_id": "pact-bot-1"}),
+    _in("depot.ShoppingListCompleted"): (4, {**SHOPPING_LIST, "status": "completed", "bot_id": "pact-bot-1"}),
+    _in("depot.ShoppingListCancelled"): (2, {**SHOPPING_LIST, "status": "cancelled"}),
+    _in("payments.PaymentAuthorized"): (1, PAYMENT),
+    _in("payments.PaymentReserved"): (2, RESERVED),
+    _in("payments.PaymentCaptured"): (3, {**RESERVED, "status": "captured"}),
+    _in("payments.PaymentReleased"): (3, {**RESERVED, "status": "released"}),
+    _in("payments.PaymentExpired"): (2, {**PAYMENT, "status": "expired"}),
+    _in("payments.InvoiceCreated"): (1, INVOICE),
+    _in("payments.InvoicePaid"): (2, {**INVOICE, "status": "paid"}),
+    _in("payments.InvoiceCancelled"): (2, {**INVOICE, "status": "cancelled"}),
 }
 
 # (subscriber, aggregate) → the snapshot fields that subscriber depends on. Computed fields (``total``)
@@ -236,7 +247,7 @@ def matcher(key: str, value: Any, statuses: tuple[str, ...] = ()) -> Any:
 
 def example(pair: Pair) -> tuple[int, dict[str, Any]]:
     """The example's number and the snapshot fields this subscriber depends on."""
-    number, snapshot = EXAMPLES[pair.event_name]
+    number, snapshot = EXAMPLES[pair.state.name]
     fields = NEEDS[(pair.subscriber, pair.aggregate.field)]
     return number, {k: snapshot[k] for k in fields}
 
@@ -244,6 +255,10 @@ def example(pair: Pair) -> tuple[int, dict[str, Any]]:
 def message_body(pair: Pair, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The event as the subscriber expects it; ``extra`` adds snapshot fields (to show a pact that bites)."""
     number, snapshot = example(pair)
+    return body_of(pair, number, snapshot, extra)
+
+
+def body_of(pair: Pair, number: int, snapshot: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     statuses = STATUSES.get(pair.aggregate.field, ())
     return {
         "name": pair.event_name,
@@ -254,11 +269,15 @@ def message_body(pair: Pair, extra: dict[str, Any] | None = None) -> dict[str, A
     }
 
 
-def add_interaction(pact: Pact, pair: Pair, extra: dict[str, Any] | None = None) -> None:
+def add_interaction(
+    pact: Pact, pair: Pair, extra: dict[str, Any] | None = None, example_of: Pair | None = None
+) -> None:
+    """``example_of``: the body of another pair's example (for a pact in a state nobody has an example of)."""
+    body = message_body(pair, extra) if example_of is None else body_of(pair, *example(example_of), extra)
     (
         pact.upon_receiving(pair.description, "Async")
-        .given(pair.state)
-        .with_body(message_body(pair, extra), content_type="application/json")
+        .given(pair.state.name, pair.state.params or None)
+        .with_body(body, content_type="application/json")
         .with_metadata({"encoding": "json/plain"})  # what temporalio's pydantic data converter writes
         .add_text_comment(
             f"Pushed by the {pair.aggregate.service} workflow to {pair.aggregate.projection} "
