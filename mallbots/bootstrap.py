@@ -26,6 +26,7 @@ from api.app import create_app
 from api.auth import TokenVerifier
 from api.codec import CodecServer
 from api.deps import ApiContext, EntitySettings
+from mallbots import versioning
 from mallbots.codec import EncryptionCodec, PayloadKey
 from mallbots.db import Databases
 from mallbots.metrics import initialize_worker_series, initialize_workflow_series, sdk_runtime
@@ -129,6 +130,7 @@ def build_workers(
                 max_concurrent_workflow_tasks=200,
                 workflow_runner=SANDBOXED if settings.workflow_sandbox else UNSANDBOXED,
                 interceptors=[ParkPoisonEvents(dead_letters), MeasureProjectionLag(name)],
+                deployment_config=versioning.deployment_config(settings),  # None = unversioned (mallbots.versioning)
             )
         )
     return workers

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from mallbots.deploy_cli import deploy
 from mallbots.settings import SERVICES, Settings
 
 if TYPE_CHECKING:
@@ -471,6 +472,7 @@ app.add_typer(ops, name="ops")
 
 AddressOption = Annotated[str | None, typer.Option(help="Temporal frontend (default MALLBOTS_TEMPORAL_ADDRESS)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+app.add_typer(deploy, name="deploy")
 
 
 def _ops_temporal(address: str | None) -> tuple[Settings, str, Any]:

@@ -62,6 +62,20 @@ class Settings(BaseSettings):
         default=None, description="host:port to serve the Temporal SDK's Prometheus metrics on"
     )
     workflow_sandbox: bool = Field(default=True, description="run workflows in Temporal's determinism sandbox")
+    # Worker Deployment Versioning (mallbots.versioning): the workers register <deployment_name>.<build_id>; pinned
+    # workflows end on the build they started on, entities move to the current build at continue-as-new.
+    worker_versioning: bool = Field(
+        default=False,
+        description="register the workers as a deployment version (Helm and Compose turn it on); off = unversioned",
+    )
+    deployment_name: str = Field(
+        default="mallbots", pattern=r"^[^.\s]+$", description="the Worker Deployment of every service's workers"
+    )
+    build_id: str | None = Field(
+        default=None,
+        pattern=r"^\S+$",
+        description="this build's ID (the image tag in Helm and Compose); unset = a hash of the loaded code",
+    )
     # Payload privacy (mallbots.codec): every payload exchanged with Temporal is encrypted with AES-GCM.
     payload_encryption: bool = Field(
         default=True, description="encrypt Temporal payloads; off (false) only on purpose: logged as a WARNING"

@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 
 from api.auth import Role, TokenVerifier
 from api.codec import CodecServer
-from mallbots import bootstrap, codec, identity, migrate
+from mallbots import bootstrap, codec, identity, migrate, versioning
 from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
 from mallbots.devstack.ports import port_is_free, reserved_socket
@@ -256,6 +256,9 @@ class Stack:
         if self.workers and self.settings.metrics_address:
             self.metrics_server = MetricsServer.start(self.settings.metrics_address)
         self._worker_tasks = [asyncio.create_task(w.run()) for w in self.workers]
+        # Versioned workers get no task until their build is current: the stack's own build, when nothing else
+        # decides (mallbots.versioning.activate).
+        await versioning.activate(self.client, self.settings, self.workers, embedded=self.embedded)
         if wiring.app is not None:
             await self._serve(wiring.app)
 
