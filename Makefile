@@ -13,8 +13,11 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 unexport PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 PYTEST := $(BIN)/pytest -p no:cacheprovider
+# Set only by `make pacts` (on its command line): every other target checks the committed pacts, even if the
+# calling shell exported it.
+unexport MALLBOTS_WRITE_PACTS
 
-.PHONY: run test browser install test-unit test-workflows test-replay test-integration test-contracts test-e2e test-fuzz test-deploy lint typecheck check clean replay-histories
+.PHONY: run test browser install pacts test-unit test-workflows test-replay test-integration test-contracts test-e2e test-fuzz test-deploy lint typecheck check clean replay-histories
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -62,6 +65,10 @@ test-integration: install
 
 test-contracts: install
 	$(PYTEST) tests/contracts
+
+## pacts: rewrite contracts/pacts/*.json from the consumer tests (make test only checks them: commit the diff)
+pacts: install
+	MALLBOTS_WRITE_PACTS=1 $(PYTEST) tests/contracts/http/test_consumer_*.py tests/contracts/messages/test_message_consumers.py
 
 test-e2e: install
 	$(PYTEST) tests/e2e
