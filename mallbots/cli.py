@@ -309,7 +309,10 @@ def bench(
 
     async def run() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="mallbots-bench-") as tmp:
-            async with Stack(ephemeral_options(Path(tmp), processes=layout)) as stack:
+            options = ephemeral_options(Path(tmp), processes=layout)
+            if "MALLBOTS_LOG_LEVEL" not in os.environ:  # the bench's processes log as the bench does: warnings
+                options.settings = options.settings.model_copy(update={"log_level": "WARNING"})
+            async with Stack(options) as stack:
                 return await run_bench(stack, orders, concurrency, floor, open_baskets)
 
     if not as_json:

@@ -96,6 +96,26 @@ def _interrupt(process: subprocess.Popen[str]) -> str:
     return output
 
 
+def _children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those still running (a zombie does not count)."""
+    running = set()
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                running.add(pid)
+    return running
+
+
 def _ports_in(output: str) -> list[int]:
     """The Temporal and Postgres ports `up` printed."""
     return [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", output)]
@@ -122,12 +142,19 @@ def test_up_serves_the_seeded_mall_and_ctrl_c_leaves_nothing_running(tmp_path: P
             httpx.get(f"{url}/customers/{ada}", headers=as_ada, timeout=10).json()["customer"]["name"] == "Ada Lovelace"
         )
         assert httpx.get(f"{url}/customers/{grace}", headers=as_ada, timeout=10).status_code == 404
+        # Both cores: the API and the workers are processes of their own, children of `up`, named in the banner.
+        children = _children_of(process.pid)
+        banner = next(line for line in lines if "Processes" in line)
+        printed = {int(pid) for pids in re.findall(r"pids? ([\d, ]+)\)", banner) for pid in pids.split(",")}
+        assert "1 API process" in banner and "2 worker processes" in banner, banner
+        assert len(printed) == 3 and printed <= set(children), (banner, children)
     finally:
         output = "".join(lines) + _interrupt(process)
 
     ports = _ports_in(output)
     assert len(ports) >= 2, output  # Temporal's frontend and Postgres
     assert not [port for port in [api_port, *ports] if _listening(port)], output
+    assert not _alive(set(children)), output  # the API and worker processes are gone too
     assert "Postgres killed" not in output, output  # nothing jammed: its fast shutdown had time to finish
 
 
