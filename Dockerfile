@@ -44,6 +44,9 @@ RUN groupadd --system --gid 10001 mallbots \
 # Owned by root and read-only for the app user: the code cannot be changed at runtime (and the .pyc stay valid).
 COPY --from=build /app/.venv /app/.venv
 WORKDIR /app
+# The golden replay histories: `mallbots deploy ramp|promote` replays them on this image's code before it takes
+# workflows over (the promotion gate, deploy/README.md), from the path it looks in by default.
+COPY tests/replay/histories ./tests/replay/histories
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MALLBOTS_API_HOST=0.0.0.0 \

@@ -131,6 +131,7 @@ def build_workers(
                 workflow_runner=SANDBOXED if settings.workflow_sandbox else UNSANDBOXED,
                 interceptors=[ParkPoisonEvents(dead_letters), MeasureProjectionLag(name)],
                 deployment_config=versioning.deployment_config(settings),  # None = unversioned (mallbots.versioning)
+                graceful_shutdown_timeout=settings.worker_shutdown_grace,
             )
         )
     return workers

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         pattern=r"^\S+$",
         description="this build's ID (the image tag in Helm and Compose); unset = a hash of the loaded code",
     )
+    worker_shutdown_grace: timedelta = Field(
+        default=timedelta(0),
+        description="on shutdown, how long running activities may finish before they are cancelled (a rollout "
+        "scales an old build down: Helm and Compose give 30 s, under the pod's termination grace); 0 = at once",
+    )
     # Payload privacy (mallbots.codec): every payload exchanged with Temporal is encrypted with AES-GCM.
     payload_encryption: bool = Field(
         default=True, description="encrypt Temporal payloads; off (false) only on purpose: logged as a WARNING"

@@ -225,15 +225,18 @@ def test_the_one_user_values_of_before_are_refused_with_what_replaced_them(old: 
 
 def test_each_registered_service_has_a_worker_deployment_running_it(scenario: list[Manifest]) -> None:
     served: dict[str, list[str]] = {}
+    builds = set()
     for deployment in component(scenario, "Deployment", "worker"):
         (container,) = pod_spec(deployment)["containers"]
         assert container["command"] == ["mallbots"]
         assert container["args"][0] == "worker"
         served[deployment["metadata"]["name"]] = services_of(container["args"])
+        builds.add(container["image"].rpartition(":")[2])
     assert all(len(s) == 1 for s in served.values()), f"a per-service Deployment serves several: {served}"
     assert sorted(s[0] for s in served.values()) == sorted(registered_services())
+    (build,) = builds  # one build when none is listed: image.tag, or the chart's appVersion
     for name, (service,) in served.items():
-        assert name.endswith(f"-worker-{service}")
+        assert name.endswith(f"-worker-{service}-{build.replace('.', '-')}")
 
 
 def test_every_container_of_our_image_runs_a_command_the_cli_accepts(scenario: list[Manifest]) -> None:
@@ -415,7 +418,7 @@ def test_autoscaled_deployments_leave_replicas_to_their_autoscaler(everything: l
     assert set(targets) == set(deployments), "everything is autoscaled in this scenario"
     for name, deployment in deployments.items():
         assert "replicas" not in deployment["spec"], f"{name} fixes replicas under an HPA"
-    ordering = next(h for n, h in targets.items() if n.endswith("-worker-ordering"))
+    ordering = next(h for n, h in targets.items() if "-worker-ordering-" in n)
     assert ordering["spec"]["maxReplicas"] == 12 and ordering["spec"]["minReplicas"] == 1
 
 
