@@ -71,6 +71,13 @@ async def _status_or_none(client: Any, name: str) -> versioning.DeploymentStatus
     return status
 
 
+# The long-lived entities: pinned too, but they continue as new onto the current build at their next command, so
+# an idle one holds an old build until someone touches it (workflows/shared/entity.py).
+ENTITIES_MOVING_AT_CONTINUE_AS_NEW = frozenset(
+    {"StoreWorkflow", "ProductWorkflow", "CustomerWorkflow", "BasketWorkflow"}
+)
+
+
 def _workflow_types() -> list[str]:
     from mallbots.services import DEFINITIONS
 
@@ -251,6 +258,8 @@ def drain_check(build_id: BuildOption = None, address: AddressOption = None, as_
                 if counts:
                     detail = ", ".join(f"{t} {n}" for t, n in counts.items())
                     console.print(f"{b}: {sum(counts.values())} pinned workflows still running ({detail})")
+                    if idle := sorted(set(counts) & ENTITIES_MOVING_AT_CONTINUE_AS_NEW):
+                        console.print(f"  {', '.join(idle)}: each moves to the current build at its next command")
                 else:
                     console.print(f"{b}: drained (no pinned workflow running): its workers can be scaled down")
             if not left:

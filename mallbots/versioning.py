@@ -266,8 +266,8 @@ async def activate(client: Client, settings: Settings, workers: Sequence[Worker]
     if not await wait_until_registered(client, version, expected_queues(workers), REGISTRATION_SECONDS):
         log.warning("not every task queue of %s registered within %.0f s", version.build_id, REGISTRATION_SECONDS)
     status = await describe(client, version.deployment_name)
-    if status is not None and status.current == version.build_id:
-        said = f"{version.to_canonical_string()} is current"
+    if status is not None and version.build_id in (status.current, status.ramping):
+        said = f"{version.to_canonical_string()} is {'current' if status.current == version.build_id else 'ramping'}"
     elif embedded or status is None or status.current is None:
         try:
             await set_current(

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -18,9 +19,11 @@ from temporalio.worker import Worker
 from activities.notifications.gateway import RecordingGateway
 from domain.ordering.model import Order
 from mallbots import bootstrap, versioning
+from mallbots.codec import PayloadKey
+from mallbots.devstack.temporal import LocalTemporal
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
-from mallbots.settings import SERVICES
-from mallbots.stack import Stack, ephemeral_options
+from mallbots.settings import SERVICES, Settings
+from mallbots.stack import Stack, StackOptions, ephemeral_options
 from mallbots.tools.client import MallbotsClient
 from tests.integration.conftest import Shop, open_shop
 from tests.integration.ops_cli import mallbots_cli
@@ -171,7 +174,11 @@ async def test_a_promoted_build_takes_new_orders_while_the_old_one_finishes_its_
                 assert await _build_of(client, f"order:{order_id}") == "v1"
                 assert await _saga_memo(client, order_id) is None
 
-            # The idle entities still pinned to v1 (the customer, the products) move at their next command too.
+            # The idle entities still pinned to v1 (the customer, the products) hold it, and move at their next
+            # command too.
+            code, out, _ = await _deploy(stack, "drain-check")
+            assert code == 1 and "CustomerWorkflow 1" in out and "ProductWorkflow 2" in out, out
+            assert "OrderWorkflow" not in out and "each moves to the current build at its next command" in out, out
             await mall.change_sms(shop.customer_id, "+1 555 0199")
             await mall.rebrand_product(shop.widget_id, "Widget on v2")
             await mall.rebrand_product(shop.gadget_id, "Gadget on v2")
@@ -197,3 +204,35 @@ async def test_a_promoted_build_takes_new_orders_while_the_old_one_finishes_its_
         finally:
             await asyncio.gather(*(w.shutdown() for w in v2), return_exceptions=True)
             await asyncio.gather(*running, return_exceptions=True)
+
+
+async def test_joining_workers_make_a_first_build_current_and_leave_a_later_one_to_the_rollout(tmp_path: Path) -> None:
+    """Workers joining an existing Temporal (a deployment's): the first build of a deployment with no current version
+    makes itself current; a later build registers beside it and gets nothing until it is promoted."""
+    server = LocalTemporal(ui=False)
+    server.start()
+    try:
+        settings = Settings(
+            _env_file=None,
+            data_dir=tmp_path,
+            temporal_address=server.address,
+            database_url=None,
+            payload_keys=SecretStr(PayloadKey.generate("joining").line()),
+            worker_versioning=True,
+            build_id="first",
+        )
+        options = StackOptions(settings=settings, persistent=False, ui=False, run_api=False, services=["stores"])
+        async with Stack(options) as first:
+            assert first.client is not None and not first.embedded
+            status = await versioning.describe(first.client, DEPLOYMENT)
+            assert status is not None and status.current == "first"
+            later = settings.model_copy(update={"build_id": "second", "database_url": first.settings.database_url})
+            async with Stack(
+                StackOptions(settings=later, persistent=False, ui=False, run_api=False, services=["stores"])
+            ):
+                status = await versioning.describe(first.client, DEPLOYMENT)
+                assert status is not None and (status.current, status.ramping) == ("first", None)
+                second = status.version("second")
+                assert second is not None and second.status == "inactive"
+    finally:
+        server.stop()
