@@ -34,12 +34,15 @@ def _services(names: list[str] | None) -> list[str]:
     return names
 
 
-def _stop_requested(doing: Callable[[], str] = lambda: "stopping") -> asyncio.Event:
+def _stop_requested(doing: Callable[[], str] = lambda: "stopping", deadline: float | None = None) -> asyncio.Event:
     """Set by Ctrl-C or SIGTERM from now on (installed once the stack is up, so a hung start can still be
-    interrupted the ordinary way). From that signal on the process ends within ``EXIT_DEADLINE_SECONDS``
+    interrupted the ordinary way). From that signal on the process ends within ``deadline`` seconds
+    (``EXIT_DEADLINE_SECONDS`` unless the workers' graceful shutdown needs longer: ``stop_deadline_seconds``)
     whatever the stop is blocked in, and a second one ends it at once, killing our child servers. ``doing``
     says what the stop is busy with, for the log."""
     from mallbots.devstack.lifetime import EXIT_DEADLINE_SECONDS, exit_after, exit_on_signal
+
+    deadline = EXIT_DEADLINE_SECONDS if deadline is None else deadline
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -49,7 +52,7 @@ def _stop_requested(doing: Callable[[], str] = lambda: "stopping") -> asyncio.Ev
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         exit_on_signal(doing)
-        exit_after(EXIT_DEADLINE_SECONDS, doing)
+        exit_after(deadline, doing)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, first)
@@ -134,7 +137,7 @@ def up(
 ) -> None:
     """Everything on this machine: Temporal dev server + UI, Postgres, all workers and the API."""
     from mallbots.processes import describe_children, layout_of, numbered_address
-    from mallbots.stack import Stack, StackOptions
+    from mallbots.stack import Stack, StackOptions, stop_deadline_seconds
 
     settings = Settings()
     if data_dir is not None:
@@ -144,7 +147,7 @@ def up(
     async def run() -> None:
         options = StackOptions(settings=settings, api_port=port, processes=layout_of(settings))
         async with _leaving_if_abandoned(Stack(options)) as stack:
-            stop = _stop_requested(lambda: stack.stopping or "stopping")
+            stop = _stop_requested(lambda: stack.stopping or "stopping", stop_deadline_seconds(stack.settings))
             seeded = None
             if seed and stack.verifier is not None and stack.issuer is None:
                 console.print("not seeding: the API trusts an OIDC issuer, and only it hands out tokens")
@@ -220,7 +223,7 @@ def worker(
 ) -> None:
     """Run the workers of one or more services against MALLBOTS_TEMPORAL_ADDRESS and the service databases."""
     from mallbots.processes import say_ready
-    from mallbots.stack import Stack, StackOptions
+    from mallbots.stack import Stack, StackOptions, stop_deadline_seconds
 
     settings = Settings()
     _logging(settings)
@@ -233,7 +236,7 @@ def worker(
         async with _leaving_if_abandoned(Stack(options)) as stack:
             if ready_fd is None:
                 console.print(f"workers for {', '.join(options.services)} on {stack.temporal_address}")
-            stop = _stop_requested(lambda: stack.stopping or "stopping")
+            stop = _stop_requested(lambda: stack.stopping or "stopping", stop_deadline_seconds(stack.settings))
             say_ready(ready_fd)
             await stop.wait()
 
@@ -253,7 +256,7 @@ def api(
 ) -> None:
     """Serve the REST API of one or more services (no workers)."""
     from mallbots.processes import say_ready
-    from mallbots.stack import Stack, StackOptions
+    from mallbots.stack import Stack, StackOptions, stop_deadline_seconds
 
     settings = Settings()
     _logging(settings)
@@ -275,7 +278,7 @@ def api(
                 console.print(f"API for {', '.join(options.services)} on {stack.api_url}")
                 if stack.codec_url:
                     console.print(f"codec endpoint on {stack.codec_url}")
-            stop = _stop_requested(lambda: stack.stopping or "stopping")
+            stop = _stop_requested(lambda: stack.stopping or "stopping", stop_deadline_seconds(stack.settings))
             say_ready(ready_fd)
             await stop.wait()
 

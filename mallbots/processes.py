@@ -165,9 +165,14 @@ def _start_child(kind: str, name: str, args: Sequence[str], env: Mapping[str, st
 
 
 def start_children(
-    layout: ProcessLayout, settings: Settings, resolved: Resolved, api_socket: socket.socket | None
+    layout: ProcessLayout,
+    settings: Settings,
+    resolved: Resolved,
+    api_socket: socket.socket | None,
+    services: Sequence[str],
 ) -> list[Child]:
-    """The API processes (on ``api_socket``) and the worker processes, started; not yet ready."""
+    """The API processes (on ``api_socket``) and the worker processes of ``services``, started; not yet ready."""
+    chosen = [arg for name in services for arg in ("--service", name)]
     children: list[Child] = []
     try:
         for index in range(layout.workers):
@@ -178,13 +183,14 @@ def start_children(
                 }
             )
             env = child_environment(worker_settings, resolved, os.environ)
-            children.append(_start_child("worker", f"worker process {index + 1}", ["worker", "--no-migrate"], env))
+            args = ["worker", "--no-migrate", *chosen]
+            children.append(_start_child("worker", f"worker process {index + 1}", args, env))
         if layout.api and api_socket is not None:
             env = child_environment(settings, resolved, os.environ)
             fd = api_socket.fileno()
             os.set_inheritable(fd, True)
             for index in range(layout.api):
-                args = ["api", "--no-migrate", "--socket-fd", str(fd)]
+                args = ["api", "--no-migrate", "--socket-fd", str(fd), *chosen]
                 children.append(_start_child("api", f"API process {index + 1}", args, env, keep=(fd,)))
     except BaseException:
         stop_children_now(children)

@@ -29,6 +29,7 @@ from api.codec import CodecServer
 from mallbots import bootstrap, codec, identity, migrate, versioning
 from mallbots.bootstrap import Overrides
 from mallbots.db import Databases
+from mallbots.devstack.lifetime import EXIT_DEADLINE_SECONDS
 from mallbots.devstack.ports import port_is_free, reserved_socket
 from mallbots.devstack.postgres import STOP_GRACE_SECONDS as POSTGRES_STOP_GRACE_SECONDS
 from mallbots.devstack.postgres import LocalPostgres
@@ -276,9 +277,19 @@ class Stack:
             layout = ProcessLayout(workers=layout.workers, api=0)
         if not self.options.run_workers:
             raise ValueError("a process layout runs workers: use run_workers=True, or no layout")
+        settings = self.settings
+        if settings.worker_versioning and settings.build_id is None:
+            # One build ID for every worker process, decided here (each would otherwise hash the code it loaded).
+            settings = settings.model_copy(update={"build_id": versioning.this_version(settings).build_id})
         self.stopping = "starting the API and worker processes"
-        self.children = start_children(layout, self.settings, resolved, self._api_socket)
+        self.children = start_children(layout, settings, resolved, self._api_socket, self.options.services)
         await wait_until_ready(self.children)
+        if settings.worker_versioning and self.embedded and self.client is not None:
+            # Each worker process joins this Temporal as a deployment's would, and makes its build current only on a
+            # first install; the stack that owns the Temporal runs one build, so it makes it current (a restart on
+            # changed code included).
+            queues = versioning.service_queues(self.options.services)
+            await versioning.activate_version(self.client, versioning.this_version(settings), queues, embedded=True)
         if self._api_socket is not None:
             self._api_socket.close()  # the children hold it; this process serves nothing
             self._api_socket = None
@@ -337,7 +348,8 @@ class Stack:
         if self.children:
             self.stopping = "stopping the API and worker processes"
             children, self.children = self.children, []
-            abandoned += await stop_children(children, CHILDREN_STOP_GRACE_SECONDS)
+            grace = CHILDREN_STOP_GRACE_SECONDS + worker_stop_seconds(self.settings) - WORKER_STOP_GRACE_SECONDS
+            abandoned += await stop_children(children, grace)
         if self._server is not None and self._server_task is not None:
             self.stopping = "stopping the API"
             abandoned += await self._stop_api(self._server, self._server_task)
@@ -394,14 +406,15 @@ class Stack:
         workers, tasks = self.workers, self._worker_tasks
         self.workers, self._worker_tasks = [], []
         stopping = asyncio.gather(*(w.shutdown() for w in workers), *tasks, return_exceptions=True)
-        if await _finished(stopping, WORKER_STOP_GRACE_SECONDS):
+        within = worker_stop_seconds(self.settings)
+        if await _finished(stopping, within):
             return []
         busy = sorted(w.task_queue for w, task in zip(workers, tasks, strict=True) if not task.done())
         for task in tasks:
             task.cancel()
         await _finished(stopping, 0.5)
         return [
-            f"the workers of {', '.join(busy) or 'every queue'} (still busy {WORKER_STOP_GRACE_SECONDS:.1f} s into "
+            f"the workers of {', '.join(busy) or 'every queue'} (still busy {within:.1f} s into "
             "their shutdown: a task that does not end, e.g. retrying against an unreachable database or Temporal, "
             "or ignoring its cancellation; the server hands it to the next worker)"
         ]
@@ -489,6 +502,19 @@ def _flush_traces(provider: TracerProvider) -> Callable[[], str | None]:
         return None
 
     return flush
+
+
+def worker_stop_seconds(settings: Settings) -> float:
+    """How long a stop waits for the workers: ``WORKER_STOP_GRACE_SECONDS``, or longer when running activities are
+    given a graceful shutdown (``MALLBOTS_WORKER_SHUTDOWN_GRACE``: a rollout scaling an old build down lets them
+    finish), plus a moment for the SDK to cancel what is left once it is over."""
+    return max(WORKER_STOP_GRACE_SECONDS, settings.worker_shutdown_grace.total_seconds() + 0.5)
+
+
+def stop_deadline_seconds(settings: Settings) -> float:
+    """From a stop signal, the process's hard deadline: ``EXIT_DEADLINE_SECONDS``, plus whatever the workers'
+    graceful shutdown adds to their stop."""
+    return EXIT_DEADLINE_SECONDS + worker_stop_seconds(settings) - WORKER_STOP_GRACE_SECONDS
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

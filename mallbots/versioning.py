@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 # How long a starting stack waits for the server to list all its task queues under its version before it sets
 # the version current anyway (a queue registered later joins the current version by itself).
 REGISTRATION_SECONDS = 15.0
+REGISTRATION_POLL_SECONDS = 0.2  # the server limits the requests per deployment (several workers may be asking)
 
 
 def this_version(settings: Settings) -> WorkerDeploymentVersion:
@@ -238,6 +239,20 @@ def expected_queues(workers: Sequence[Worker]) -> set[tuple[str, int]]:
     return expected
 
 
+def service_queues(services: Iterable[str]) -> set[tuple[str, int]]:
+    """What the server lists once the workers of ``services`` poll (``expected_queues``, from the registry)."""
+    from mallbots.services import DEFINITIONS  # the registry imports every workflow: only when asked
+
+    expected: set[tuple[str, int]] = set()
+    for name in services:
+        definition = DEFINITIONS[name]
+        if definition.workflows:
+            expected.add((definition.task_queue, int(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)))
+        if definition.activity_classes:
+            expected.add((definition.task_queue, int(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)))
+    return expected
+
+
 async def wait_until_registered(
     client: Client, version: WorkerDeploymentVersion, queues: set[tuple[str, int]], within: float
 ) -> bool:
@@ -245,11 +260,15 @@ async def wait_until_registered(
     its queue with its first poll)."""
     deadline = time.monotonic() + within
     while True:
-        if queues <= await registered_queues(client, version.deployment_name, version.build_id):
-            return True
+        try:
+            if queues <= await registered_queues(client, version.deployment_name, version.build_id):
+                return True
+        except RPCError as err:
+            if err.status not in CONTENDED:  # the server's per-deployment rate limit: others are asking too
+                raise
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(REGISTRATION_POLL_SECONDS)
 
 
 async def activate(client: Client, settings: Settings, workers: Sequence[Worker], *, embedded: bool) -> str | None:
@@ -262,31 +281,52 @@ async def activate(client: Client, settings: Settings, workers: Sequence[Worker]
     config = workers[0].config().get("deployment_config") if workers else None
     if config is None:
         return None
-    version = config.version
-    if not await wait_until_registered(client, version, expected_queues(workers), REGISTRATION_SECONDS):
+    return await activate_version(client, config.version, expected_queues(workers), embedded=embedded)
+
+
+async def activate_version(
+    client: Client, version: WorkerDeploymentVersion, queues: set[tuple[str, int]], *, embedded: bool
+) -> str:
+    """``activate`` for a version whose workers poll ``queues``, wherever they run (a stack whose workers are
+    processes of their own calls it once for all of them, with the queues of ``service_queues``)."""
+    if not await wait_until_registered(client, version, queues, REGISTRATION_SECONDS):
         log.warning("not every task queue of %s registered within %.0f s", version.build_id, REGISTRATION_SECONDS)
-    status = await describe(client, version.deployment_name)
-    if status is not None and version.build_id in (status.current, status.ramping):
-        said = f"{version.to_canonical_string()} is {'current' if status.current == version.build_id else 'ramping'}"
-    elif embedded or status is None or status.current is None:
-        try:
-            await set_current(
-                client, version.deployment_name, version.build_id, status.conflict_token if status else b""
-            )
-        except RPCError as err:
-            # Another first worker set a version current in the same moment: it decided.
-            if embedded or err.status not in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.ABORTED):
-                raise
-            said = f"{version.to_canonical_string()} registered; another build became current first"
-        else:
-            said = f"{version.to_canonical_string()} made current ({'embedded stack' if embedded else 'first version'})"
-    else:
-        said = (
-            f"{version.to_canonical_string()} registered beside the current {status.current}: it gets tasks once "
-            "ramped or promoted (mallbots deploy ramp|promote)"
-        )
+    said = await _decide(client, version, embedded=embedded)
     log.info("worker versioning: %s", said)
     return said
+
+
+# Several workers starting at once (a first install's pods, a stack's worker processes) may each set the version
+# current: the server takes one and refuses the others (a conflict, or "too many requests issued to Worker
+# Deployment"); each refused one looks again, after this long and twice as long each time.
+ACTIVATION_ATTEMPTS = 8
+ACTIVATION_BACKOFF_SECONDS = 0.2
+CONTENDED = (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.ABORTED, RPCStatusCode.RESOURCE_EXHAUSTED)
+
+
+async def _decide(client: Client, version: WorkerDeploymentVersion, *, embedded: bool) -> str:
+    """Make ``version`` current if it is ours to decide (embedded: always; else only with no current version),
+    looking again after a refusal while others contend; returns what happened, for the log."""
+    name, build_id = version.deployment_name, version.build_id
+    for attempt in range(ACTIVATION_ATTEMPTS):
+        try:
+            status = await describe(client, name)
+            if status is not None and build_id in (status.current, status.ramping):
+                state = "current" if status.current == build_id else "ramping"
+                return f"{version.to_canonical_string()} is {state}"
+            if not (embedded or status is None or status.current is None):
+                return (
+                    f"{version.to_canonical_string()} registered beside the current {status.current}: it gets tasks "
+                    "once ramped or promoted (mallbots deploy ramp|promote)"
+                )
+            await set_current(client, name, build_id, status.conflict_token if status else b"")
+        except RPCError as err:
+            if err.status not in CONTENDED or attempt == ACTIVATION_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(ACTIVATION_BACKOFF_SECONDS * 2**attempt)
+            continue
+        return f"{version.to_canonical_string()} made current ({'embedded stack' if embedded else 'first version'})"
+    raise AssertionError("unreachable")
 
 
 # ---- the promotion gate -------------------------------------------------------------------------------------

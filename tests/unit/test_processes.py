@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from mallbots.devstack.lifetime import EXIT_DEADLINE_SECONDS
 from mallbots.processes import ProcessLayout, Resolved, child_environment, layout_of, numbered_address
 from mallbots.settings import SERVICES, Settings
+from mallbots.stack import WORKER_STOP_GRACE_SECONDS, stop_deadline_seconds, worker_stop_seconds
 
 RESOLVED = Resolved(
     temporal_address="127.0.0.1:7777",
@@ -88,3 +90,12 @@ def test_the_layout_follows_the_settings_and_zero_worker_processes_means_one_pro
     assert layout_of(Settings(_env_file=None, worker_processes=3, api_processes=2)) == ProcessLayout(3, 2)
     with pytest.raises(ValueError, match="at least one worker process"):
         ProcessLayout(workers=0)
+
+
+def test_a_graceful_worker_shutdown_lengthens_the_stop_and_its_deadline_by_as_much() -> None:
+    quick = Settings(_env_file=None)
+    assert worker_stop_seconds(quick) == WORKER_STOP_GRACE_SECONDS
+    assert stop_deadline_seconds(quick) == EXIT_DEADLINE_SECONDS
+    rollout = Settings(_env_file=None, worker_shutdown_grace=timedelta(seconds=30))
+    assert worker_stop_seconds(rollout) == 30.5  # the activities' 30 s, then a moment for the SDK's cancellations
+    assert stop_deadline_seconds(rollout) == EXIT_DEADLINE_SECONDS + 30.5 - WORKER_STOP_GRACE_SECONDS

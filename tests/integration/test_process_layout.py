@@ -1,0 +1,74 @@
+"""The stack of ``mallbots up`` and the bench: the API and the workers as processes of their own, on a throw-away
+embedded stack. Whole orders go through them; with worker versioning on, the stack makes its one build current
+(a build ID it decided for every worker process), and the orders run pinned to it; after the stop, no child is
+left."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mallbots import versioning
+from mallbots.processes import ProcessLayout
+from mallbots.stack import Stack, ephemeral_options
+from mallbots.tools.bench import ClientTally, journey, open_mall, prepare_orders
+from mallbots.tools.client import MallbotsClient
+from workflows.ordering.messages import order_workflow_id
+
+ORDERS = 3
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    options = ephemeral_options(tmp_path_factory.mktemp("layout"), processes=ProcessLayout(workers=2, api=2))
+    options.settings = options.settings.model_copy(update={"worker_versioning": True, "log_level": "WARNING"})
+    async with Stack(options) as running:
+        yield running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+async def test_the_api_and_the_workers_are_processes_of_their_own(stack: Stack) -> None:
+    kinds = sorted(child.kind for child in stack.children)
+    assert kinds == ["api", "api", "worker", "worker"]
+    pids = {child.pid for child in stack.children}
+    assert os.getpid() not in pids and all(_alive(pid) for pid in pids)
+    # This process serves nothing: its copy of the listening socket is closed, the API processes answer.
+    async with httpx.AsyncClient(base_url=stack.api_url) as http:
+        assert (await http.get("/api/stores")).status_code == 401
+
+
+async def test_whole_orders_run_through_them_pinned_to_the_build_the_stack_made_current(stack: Stack) -> None:
+    assert stack.client is not None
+    status = await versioning.describe(stack.client, stack.settings.deployment_name)
+    assert status is not None and status.current is not None
+    tally = ClientTally()
+    async with MallbotsClient(stack.api_url, token=stack.token()) as http:
+        mall = await open_mall(http, stack.token, tally)
+        orders = await prepare_orders(mall, ORDERS, ORDERS)
+        for order in orders:
+            await journey(mall, order)
+    assert all(order.completed > 0 for order in orders)
+    for order in orders:
+        described = await stack.client.get_workflow_handle(order_workflow_id(order.basket_id)).describe()
+        info = described.raw_description.workflow_execution_info.versioning_info
+        assert info.deployment_version.build_id == status.current  # pinned to the one build
+    assert tally.retried_commands == 0
+
+
+async def test_a_stop_ends_every_child(tmp_path: Path) -> None:
+    options = ephemeral_options(tmp_path / "stack", processes=ProcessLayout(workers=1, api=1))
+    async with Stack(options) as stopped:
+        pids = [child.pid for child in stopped.children]
+        assert len(pids) == 2
+    assert not [pid for pid in pids if _alive(pid)]
+    assert stopped.children == [] and not stopped.abandoned
