@@ -364,3 +364,31 @@ def test_a_second_ctrl_c_during_a_slow_stop_exits_at_once(tmp_path: Path) -> Non
         assert process.returncode != 0, output.text
         assert "SIGINT again" in output.text, output.text
         _assert_nothing_left([api_port, *_ports_in(output.text)], ours, output)
+
+
+def test_a_sigkilled_up_takes_its_api_worker_and_server_processes_with_it(tmp_path: Path) -> None:
+    """Nothing can run in the parent after a SIGKILL: every child was told by the kernel to stop when it dies
+    (the API and worker processes stop as on SIGTERM, within their own deadline), so nothing is left running and
+    no port is held."""
+    process, api_port = _start(tmp_path, seed=False)
+    lines = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if READY_LINE in line:
+                break
+        tree = {pid for pid, _ in _descendants(process.pid)}
+        assert len(_children_of(process.pid)) >= 5, "".join(lines)  # API, 2 workers, Temporal, Postgres
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    deadline = time.monotonic() + STOP_PROMISE_SECONDS + 5
+    while _alive(tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _alive(tree)
+    with contextlib.suppress(ProcessLookupError):
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)  # nothing stays behind this test, whatever it found
+    assert not left, [_stat(pid) for pid in left]
+    assert not [port for port in [api_port, *_ports_in("".join(lines))] if _listening(port)]
