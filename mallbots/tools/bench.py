@@ -21,7 +21,7 @@ One run (``run_bench``) on an embedded stack:
    critical path to approval, measured the same way; and the ratios saga ÷ floor.
 6. With ``open_baskets``: the workers' memory while that many baskets are opened and left open (each an entity
    workflow waiting for its next command): their resident set size before the first and after every tenth, and
-   its growth over the first tenth's, which is what "flat" means once the workers' caches have filled.
+   its growth after the first tenth and over the second half (the workers' caches fill, then memory stays).
 
 The result is one JSON document (``SCHEMA``, printed by ``mallbots bench --json``); ``render`` turns it into
 tables. Keys are only ever added under one schema name. Times are seconds; ``C`` is a count record
@@ -51,8 +51,8 @@ record {count, mean, min, p50, p90, p99, max} (nearest-rank percentiles)::
                      cpu_seconds: {... as the saga's, per_run}, tasks_per_run: {sampled_runs, mean: C, min: C, max: C}}
     ratios   null | {latency_p50, latency_p99, throughput, cpu}   (each null when the floor's figure is 0)
     memory   null | {open_baskets, seconds, baskets_per_second, samples: [{baskets, workers_rss_bytes,
-                     api_rss_bytes}], growth_after_first_tenth}   (rss of the worker (API) processes together, or
-                     of this process on a stack of one process)
+                     api_rss_bytes}], growth_after_first_tenth, growth_over_second_half}   (rss of the worker
+                     (API) processes together, or of this process on a stack of one process)
 """
 
 from __future__ import annotations
@@ -785,12 +785,17 @@ async def bench_memory(stack: Stack, mall: Mall, count: int, concurrency: int) -
     await bounded(count, concurrency, one)
     seconds = time.perf_counter() - started
     first = next(s for s in samples if s["baskets"] >= tenth)["workers_rss_bytes"]
+    half = next(s for s in samples if s["baskets"] >= count // 2)["workers_rss_bytes"]
+    last = samples[-1]["workers_rss_bytes"]
     return {
         "open_baskets": count,
         "seconds": seconds,
         "baskets_per_second": count / seconds if seconds else 0.0,
         "samples": samples,
-        "growth_after_first_tenth": samples[-1]["workers_rss_bytes"] / first - 1 if first else None,
+        "growth_after_first_tenth": last / first - 1 if first else None,
+        # The workers cache the runs they served (the SDK's sticky cache, bounded per worker): memory grows while
+        # it fills, then stays; the second half says whether it stays.
+        "growth_over_second_half": last / half - 1 if half else None,
     }
 
 
@@ -973,9 +978,13 @@ def render(doc: Json) -> list[Table]:
                 f"{sample_row['workers_rss_bytes'] / 2**20:.0f} MiB",
                 f"{sample_row['api_rss_bytes'] / 2**20:.0f} MiB",
             )
-        growth = memory["growth_after_first_tenth"]
-        rss.caption = f"{memory['baskets_per_second']:.0f} baskets/s; workers' growth after the first tenth: " + (
-            f"{growth * 100:+.1f}%" if growth is not None else "-"
+
+        def pct(growth: float | None) -> str:
+            return f"{growth * 100:+.1f}%" if growth is not None else "-"
+
+        rss.caption = (
+            f"{memory['baskets_per_second']:.0f} baskets/s; the workers' growth after the first tenth "
+            f"{pct(memory['growth_after_first_tenth'])}, over the second half {pct(memory['growth_over_second_half'])}"
         )
         tables.append(rss)
     return tables

@@ -183,6 +183,8 @@ def test_the_workers_memory_is_sampled_as_baskets_open(doc: dict[str, Any]) -> N
     assert all(s["workers_rss_bytes"] > 0 and s["api_rss_bytes"] > 0 for s in samples)
     first = samples[1]["workers_rss_bytes"]
     assert memory["growth_after_first_tenth"] == pytest.approx(samples[-1]["workers_rss_bytes"] / first - 1)
+    half = samples[5]["workers_rss_bytes"]  # after 10 of the 20 baskets
+    assert memory["growth_over_second_half"] == pytest.approx(samples[-1]["workers_rss_bytes"] / half - 1)
     assert memory["baskets_per_second"] == pytest.approx(OPEN_BASKETS / memory["seconds"])
 
 
