@@ -322,15 +322,10 @@ def bench(
         for table in render(asyncio.run(run())):
             console.print(table)
         return
-    # The SDK core logs its warnings (tasks timed out under load, …) to file descriptor 1: from here on that is
-    # standard error, and the document alone goes to the original standard output.
-    sys.stdout.flush()
-    document_out = os.dup(1)
-    os.dup2(2, 1)
+    _keep_stdout_for_the_document()
     doc = asyncio.run(run())
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     sys.stdout.flush()
-    with os.fdopen(document_out, "w") as out:
-        out.write(json.dumps(doc, indent=2) + "\n")
 
 
 @app.command()
@@ -530,6 +525,7 @@ def _ops_exit(run: Callable[[], Coroutine[Any, Any, int]]) -> None:
     from temporalio.service import RPCError
 
     errors = Console(stderr=True)
+    _keep_stdout_for_the_document()
     try:
         code = asyncio.run(run())
     except _Unreachable as err:
@@ -547,6 +543,19 @@ def _ops_exit(run: Callable[[], Coroutine[Any, Any, int]]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _keep_stdout_for_the_document() -> None:
+    """From here on standard output carries only what this command prints (its JSON or table): the Temporal SDK
+    core writes its warnings (a retried call, a task timed out under load) to file descriptor 1, which now goes
+    to standard error, while ``sys.stdout`` writes to the original standard output."""
+    import io
+    import os
+
+    sys.stdout.flush()
+    document_out = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = io.TextIOWrapper(os.fdopen(document_out, "wb"), encoding="utf-8", line_buffering=True)
 
 
 def _print_json(document: object) -> None:
