@@ -293,6 +293,9 @@ def test_worker_probes_read_the_metrics_endpoint_the_worker_opens(scenario: list
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         variables = {v["name"]: v.get("value") for v in container["env"]}
         assert variables["MALLBOTS_TEMPORAL_METRICS_ADDRESS"] == f"0.0.0.0:{ports['metrics']}"
+        # The worker's own series (projection lag, parked events) on a port of their own, named for a PodMonitor.
+        assert variables["MALLBOTS_METRICS_ADDRESS"] == f"0.0.0.0:{ports['worker-metrics']}"
+        assert ports["worker-metrics"] != ports["metrics"]
         for probe in ("startupProbe", "livenessProbe"):
             assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}
 
