@@ -57,6 +57,10 @@ API_STOP_GRACE_SECONDS = 1.5
 WORKER_STOP_GRACE_SECONDS = 3.5
 # Closing the pooled connections (a hung server may not answer).
 DISPOSE_GRACE_SECONDS = 1.0
+# How long the API keeps an idle connection open. Longer than any client's or proxy's idle expiry (httpx: 5 s, as
+# uvicorn's own default; load balancers: up to 60 s), so it is never the server that closes a connection just as a
+# client sends its next request on it (the client would read a reset: httpx.ReadError, a 502 behind a proxy).
+KEEP_ALIVE_SECONDS = 75
 # Flushing buffered spans to a collector that may not answer.
 TRACES_FLUSH_SECONDS = 1.0
 # With a process layout the API and worker processes stop at once, each in its own bounded steps above (the
@@ -326,7 +330,13 @@ class Stack:
     async def _serve(self, app: FastAPI) -> None:
         port = self._api_port
         config = uvicorn.Config(
-            app, host=self.settings.api_host, port=port, log_level="warning", lifespan="off", access_log=False
+            app,
+            host=self.settings.api_host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = _ApiServer(config)
         sockets, self._api_socket = ([self._api_socket] if self._api_socket else None), None
