@@ -22,6 +22,7 @@ import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -99,6 +100,9 @@ async def test_a_stop_abandons_an_activity_ignoring_its_cancellation_and_a_local
     options = ephemeral_options(
         tmp_path, overrides=Overrides(activities={"search": [stuck_search], "stores": [stores]})
     )
+    # The command must still be in flight when the stop begins: on a loaded machine the default 10 s request
+    # deadline could end it (a 503) just then, and the stop would have no request to cancel.
+    options.settings = options.settings.model_copy(update={"request_timeout": timedelta(minutes=5)})
     stack = Stack(options)
     await stack.start()
     stopped = False
