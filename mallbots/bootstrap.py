@@ -128,6 +128,7 @@ def build_workers(
                 activities=activities,
                 max_concurrent_activities=200,
                 max_concurrent_workflow_tasks=200,
+                max_cached_workflows=settings.workflow_cache,
                 workflow_runner=SANDBOXED if settings.workflow_sandbox else UNSANDBOXED,
                 interceptors=[ParkPoisonEvents(dead_letters), MeasureProjectionLag(name)],
                 deployment_config=versioning.deployment_config(settings),  # None = unversioned (mallbots.versioning)

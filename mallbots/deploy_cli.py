@@ -115,6 +115,17 @@ def _target(status: versioning.DeploymentStatus, build_id: str | None) -> str | 
     return chosen
 
 
+async def _gated_target(
+    status: versioning.DeploymentStatus, build_id: str | None, histories: Path, skip_gate: bool
+) -> str | None:
+    """What ``ramp`` and ``promote`` roll out: the build named (or the newest not current), once it has passed
+    the replay gate; None (already explained on stderr) when there is none or it failed."""
+    chosen = _target(status, build_id)
+    if chosen is None or not await _gate(histories, skip_gate):
+        return None
+    return chosen
+
+
 @deploy.command("status")
 def status(address: AddressOption = None, as_json: JsonOption = False) -> None:
     """The deployment's versions: which is current, which ramps and by how much, and how many workflows are
@@ -187,10 +198,8 @@ def ramp(
             await versioning.set_ramping(client, name, None, 0)
             console.print(f"{name}: no version ramps now")
             return 0
-        chosen = _target(found, build_id)
+        chosen = await _gated_target(found, build_id, histories, skip_gate)
         if chosen is None:
-            return 1
-        if not await _gate(histories, skip_gate):
             return 1
         await versioning.set_ramping(client, name, chosen, percentage)
         console.print(f"{name}: {chosen} ramps at {percentage:g} % (current: {found.current})")
@@ -216,10 +225,8 @@ def promote(
         found = await _status_or_none(client, name)
         if found is None:
             return 1
-        chosen = _target(found, build_id)
+        chosen = await _gated_target(found, build_id, histories, skip_gate)
         if chosen is None:
-            return 1
-        if not await _gate(histories, skip_gate):
             return 1
         await versioning.set_current(client, name, chosen, found.conflict_token)
         console.print(f"{name}: {chosen} is current (was {found.current}); `mallbots deploy drain-check` says when")

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         default=None, description="host:port to serve the Temporal SDK's Prometheus metrics on"
     )
     workflow_sandbox: bool = Field(default=True, description="run workflows in Temporal's determinism sandbox")
+    # Each service's worker keeps this many workflow runs in memory (the SDK's sticky cache); one evicted is
+    # replayed from its history at its next task. Bounded so that memory stays flat however many baskets, orders
+    # and payments are open: the cache is the only per-entity memory a worker holds.
+    workflow_cache: int = Field(
+        default=250, ge=0, description="workflow runs each service's worker keeps in memory (0 = none, replay always)"
+    )
     # Worker Deployment Versioning (mallbots.versioning): the workers register <deployment_name>.<build_id>; pinned
     # workflows end on the build they started on, entities move to the current build at continue-as-new.
     worker_versioning: bool = Field(

@@ -44,6 +44,7 @@ def test_a_child_builds_the_parents_settings_and_what_it_resolved(monkeypatch: p
         temporal_api_key=SecretStr("secret-key"),
         log_level="WARNING",
         worker_processes=3,
+        workflow_cache=17,
     )
     env = child_environment(parent, RESOLVED, {"PATH": "/bin", "MALLBOTS_STRAY": "x"})
     assert env["PATH"] == "/bin" and "MALLBOTS_STRAY" not in env  # ours, not whatever else was set

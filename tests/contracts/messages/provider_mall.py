@@ -178,27 +178,26 @@ class Mall:
     async def update(self, workflow_id: str, update: Any, arg: Any = None) -> Any:
         return await update_entity(self.client, workflow_id, update, arg)
 
+    async def create(self, run: Any, workflow_input: Any, workflow_id: str, queue: str, update: Any, cmd: Any) -> None:
+        """An entity created as the API creates it: its workflow started with its first command (update-with-start)."""
+        start = start_entity(run, workflow_input, id=workflow_id, task_queue=queue)
+        await create_entity(self.client, update, cmd, start)
+
     # ---- stores ------------------------------------------------------------------------------------
 
     async def store(self, p: Params, *, participating: bool = False) -> str:
         store_id = self.new_id("store")
-        start = start_entity(
-            StoreWorkflow.run, StoreWorkflowInput(store_id=store_id), id=store_workflow_id(store_id), task_queue=STORES
-        )
         cmd = CreateStore(name=p.get("storeName", "Robots R Us"), location=p.get("location", "Level 2"), owner="o-1")
-        await create_entity(self.client, StoreWorkflow.create, cmd, start)
+        workflow_input = StoreWorkflowInput(store_id=store_id)
+        await self.create(
+            StoreWorkflow.run, workflow_input, store_workflow_id(store_id), STORES, StoreWorkflow.create, cmd
+        )
         if participating:
             await self.update(store_workflow_id(store_id), StoreWorkflow.enable_participation)
         return store_id
 
     async def product(self, p: Params, store_id: str) -> str:
         product_id = self.new_id("product")
-        start = start_entity(
-            ProductWorkflow.run,
-            ProductWorkflowInput(product_id=product_id),
-            id=product_workflow_id(product_id),
-            task_queue=STORES,
-        )
         cmd = AddProduct(
             store_id=store_id,
             name=p.get("productName", "Robot arm"),
@@ -206,23 +205,28 @@ class Mall:
             sku=p.get("sku", ""),
             price=Decimal(p["price"]),
         )
-        await create_entity(self.client, ProductWorkflow.add, cmd, start)
+        workflow_input = ProductWorkflowInput(product_id=product_id)
+        await self.create(
+            ProductWorkflow.run, workflow_input, product_workflow_id(product_id), STORES, ProductWorkflow.add, cmd
+        )
         return product_id
 
     # ---- customers and payments --------------------------------------------------------------------
 
     async def customer(self, p: Params) -> str:
         customer_id = self.new_id("customer")
-        start = start_entity(
-            CustomerWorkflow.run,
-            CustomerWorkflowInput(customer_id=customer_id),
-            id=customer_workflow_id(customer_id),
-            task_queue=CUSTOMERS,
-        )
         cmd = RegisterCustomer(
             name=p.get("customerName", "Ada Lovelace"), sms_number=p.get("smsNumber", "+44 20 7946 0001")
         )
-        await create_entity(self.client, CustomerWorkflow.register, cmd, start)
+        workflow_input = CustomerWorkflowInput(customer_id=customer_id)
+        await self.create(
+            CustomerWorkflow.run,
+            workflow_input,
+            customer_workflow_id(customer_id),
+            CUSTOMERS,
+            CustomerWorkflow.register,
+            cmd,
+        )
         return customer_id
 
     async def payment(self, customer_id: str, amount: str, ttl_seconds: float | None = None) -> str:
@@ -230,24 +234,26 @@ class Mall:
         workflow_input = PaymentWorkflowInput(payment_id=payment_id)
         if ttl_seconds is not None:
             workflow_input = workflow_input.model_copy(update={"ttl_seconds": ttl_seconds})
-        start = start_entity(
-            PaymentWorkflow.run, workflow_input, id=payment_workflow_id(payment_id), task_queue=PAYMENTS
-        )
         cmd = AuthorizePayment(customer_id=customer_id, amount=Decimal(amount))
-        await create_entity(self.client, PaymentWorkflow.authorize, cmd, start)
+        await self.create(
+            PaymentWorkflow.run,
+            workflow_input,
+            payment_workflow_id(payment_id),
+            PAYMENTS,
+            PaymentWorkflow.authorize,
+            cmd,
+        )
         return payment_id
 
     # ---- baskets -----------------------------------------------------------------------------------
 
     async def basket(self, customer_id: str) -> str:
         basket_id = self.new_id("basket")
-        start = start_entity(
-            BasketWorkflow.run,
-            BasketWorkflowInput(basket_id=basket_id),
-            id=basket_workflow_id(basket_id),
-            task_queue=BASKETS,
+        cmd = StartBasket(customer_id=customer_id)
+        workflow_input = BasketWorkflowInput(basket_id=basket_id)
+        await self.create(
+            BasketWorkflow.run, workflow_input, basket_workflow_id(basket_id), BASKETS, BasketWorkflow.start, cmd
         )
-        await create_entity(self.client, BasketWorkflow.start, StartBasket(customer_id=customer_id), start)
         return basket_id
 
     async def add_item(self, basket_id: str, product_id: str, quantity: int) -> None:
