@@ -136,7 +136,7 @@ def up(
     data_dir: Annotated[Path | None, typer.Option(help="where Temporal and Postgres keep their state")] = None,
 ) -> None:
     """Everything on this machine: Temporal dev server + UI, Postgres, all workers and the API."""
-    from mallbots.processes import describe_children, layout_of, numbered_address
+    from mallbots.processes import api_sdk_metrics_address, describe_children, layout_of, numbered_address
     from mallbots.stack import Stack, StackOptions, stop_deadline_seconds
 
     settings = Settings()
@@ -185,6 +185,10 @@ def up(
                     console.print(f"               http://{address}/metrics ({which})")
                 if address := numbered_address(stack.settings.temporal_metrics_address, index):
                     console.print(f"               http://{address}/metrics (the SDK and the workflows, {which})")
+            if options.processes is not None:
+                for index in range(sum(child.kind == "api" for child in stack.children)):
+                    if address := api_sdk_metrics_address(stack.settings, options.processes, index):
+                        console.print(f"               http://{address}/metrics (the SDK, API process {index + 1})")
             _print_auth(stack, seeded.tokens if seeded is not None else {})
             console.print("Ctrl-C stops everything.")
             await stop.wait()

@@ -111,6 +111,12 @@ def child_environment(settings: Settings, resolved: Resolved, base: Mapping[str,
     return env
 
 
+def api_sdk_metrics_address(settings: Settings, layout: ProcessLayout, index: int) -> str | None:
+    """Where API process ``index`` serves its Temporal client's SDK metrics: the ports after the workers' (the
+    parent, which runs neither, serves none), so no two processes of one stack ask for the same port."""
+    return numbered_address(settings.temporal_metrics_address, layout.workers + index)
+
+
 def numbered_address(address: str | None, index: int) -> str | None:
     """Worker process ``index``'s metrics address: the configured host:port for the first, the next ports for
     the others (each process serves its own series; a scrape config lists them all)."""
@@ -186,10 +192,17 @@ def start_children(
             args = ["worker", "--no-migrate", *chosen]
             children.append(_start_child("worker", f"worker process {index + 1}", args, env))
         if layout.api and api_socket is not None:
-            env = child_environment(settings, resolved, os.environ)
             fd = api_socket.fileno()
             os.set_inheritable(fd, True)
             for index in range(layout.api):
+                # The API serves its own metrics at /metrics; its SDK client's, numbered after the workers'.
+                api_settings = settings.model_copy(
+                    update={
+                        "metrics_address": None,
+                        "temporal_metrics_address": api_sdk_metrics_address(settings, layout, index),
+                    }
+                )
+                env = child_environment(api_settings, resolved, os.environ)
                 args = ["api", "--no-migrate", "--socket-fd", str(fd), *chosen]
                 children.append(_start_child("api", f"API process {index + 1}", args, env, keep=(fd,)))
     except BaseException:

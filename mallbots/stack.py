@@ -238,8 +238,15 @@ class Stack:
             await asyncio.to_thread(migrate.upgrade_all, self.database_urls, self.database_tls)
         if self.settings.otlp_endpoint:
             self.tracer_provider = tracer_provider(self.settings.otlp_endpoint)
+        # With child processes, this one runs no worker: its client serves no SDK metrics, so that the first worker
+        # process can serve them on the configured port (mallbots.processes.numbered_address).
+        own = (
+            self.settings
+            if self.options.processes is None
+            else self.settings.model_copy(update={"temporal_metrics_address": None})
+        )
         self.client = await bootstrap.connect_temporal(
-            self.settings, self.temporal_address, self.tracer_provider, keys=self.payload_keys
+            own, self.temporal_address, self.tracer_provider, keys=self.payload_keys
         )
         if self.options.processes is not None:
             await self._start_children(self.options.processes, data_dir)
