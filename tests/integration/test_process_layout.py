@@ -117,7 +117,8 @@ async def test_each_process_serves_its_metrics_on_a_port_of_its_own(stack: Stack
     async with httpx.AsyncClient(timeout=10) as scrape:
         for port in (SDK_METRICS, SDK_METRICS + 1):
             body = (await scrape.get(f"http://127.0.0.1:{port}/metrics")).text
-            assert "temporal_worker_start" in body and "mallbots_orders_total" in body, port  # a worker's, with the domain's
+            # A worker's SDK metrics, with the workflows' domain metrics.
+            assert "temporal_worker_start" in body and "mallbots_orders_total" in body, port
         for port in (SDK_METRICS + 2, SDK_METRICS + 3):
             body = (await scrape.get(f"http://127.0.0.1:{port}/metrics")).text
             assert "temporal_request" in body and "temporal_worker_start" not in body, port  # a client's only
