@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from activities.baskets.activities import BasketsActivities
 from activities.customers.activities import CustomersActivities
-from activities.depot.activities import DepotActivities
+from activities.depot.activities import DepotActivities, ShoppingListCommands
 from activities.notifications.activities import NotificationsActivities
 from activities.notifications.gateway import SmsGateway
 from activities.payments.invoices import InvoicesActivities
@@ -96,8 +96,16 @@ DEFINITIONS: dict[str, ServiceDefinition] = {
         ServiceDefinition(stores.TASK_QUEUE, (StoreWorkflow, ProductWorkflow), (StoresProjections,)),
         ServiceDefinition(customers.TASK_QUEUE, (CustomerWorkflow,), (CustomersProjections, CustomersActivities)),
         ServiceDefinition(baskets.TASK_QUEUE, (BasketWorkflow,), (BasketsProjections, BasketsActivities)),
-        ServiceDefinition(ordering.TASK_QUEUE, (OrderWorkflow,), (OrderingProjections,)),
-        ServiceDefinition(depot.TASK_QUEUE, (ShoppingListWorkflow,), (DepotProjections, DepotActivities)),
+        # The saga's commands to other entities need only a client: ordering runs them first, as local activities
+        # (workflows.shared.activity_options.run_command); their services' own queues serve the fallback.
+        ServiceDefinition(
+            ordering.TASK_QUEUE,
+            (OrderWorkflow,),
+            (OrderingProjections, PaymentsActivities, InvoicesActivities, ShoppingListCommands),
+        ),
+        ServiceDefinition(
+            depot.TASK_QUEUE, (ShoppingListWorkflow,), (DepotProjections, DepotActivities, ShoppingListCommands)
+        ),
         ServiceDefinition(
             payments.TASK_QUEUE,
             (PaymentWorkflow, InvoiceWorkflow),

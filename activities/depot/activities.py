@@ -1,4 +1,5 @@
-"""What the saga asks of the depot: create the order's shopping list, make it available, cancel it."""
+"""What the saga asks of the depot: create the order's shopping list (from depot's read model), make it available,
+cancel it (commands to the list's workflow)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,14 @@ class DepotActivities:
             shopping_list = rules.create_shopping_list(list_id, cmd.order_id, cmd.items, stores, products)
         await open_shopping_list(self._client, shopping_list)
         return list_id
+
+
+class ShoppingListCommands:
+    """The saga's commands to a shopping list: only a Temporal client, so the ordering worker runs them too, as
+    local activities (``workflows.shared.activity_options.run_command``), and depot's as their fallback."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
 
     @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:

@@ -15,6 +15,7 @@ the saga's result travel encrypted: they are read with the process's data conver
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.baskets.activities import BasketsActivities
 from activities.customers.activities import CustomersActivities
-from activities.depot.activities import DepotActivities
+from activities.depot.activities import DepotActivities, ShoppingListCommands
 from activities.payments.invoices import InvoicesActivities
 from activities.payments.payments import PaymentsActivities
 from domain.ordering.model import Order
@@ -62,11 +63,11 @@ _STEPS: dict[str, str] = {
     CustomersActivities.authorize_customer.__name__: f"step 1/{SAGA_STEPS}: authorize customer",
     DepotActivities.create_shopping_list.__name__: f"step 2/{SAGA_STEPS}: create shopping list",
     PaymentsActivities.confirm_payment.__name__: f"step 3/{SAGA_STEPS}: confirm payment",
-    DepotActivities.initiate_shopping.__name__: f"step 4/{SAGA_STEPS}: initiate shopping",
+    ShoppingListCommands.initiate_shopping.__name__: f"step 4/{SAGA_STEPS}: initiate shopping",
     InvoicesActivities.create_invoice.__name__: "opening the invoice",
 }
 _COMPENSATIONS: dict[str, str] = {
-    DepotActivities.cancel_shopping_list.__name__: "cancel shopping list",
+    ShoppingListCommands.cancel_shopping_list.__name__: "cancel shopping list",
     PaymentsActivities.release_payment.__name__: "release payment",
     InvoicesActivities.cancel_invoice.__name__: "cancel invoice",
 }
@@ -335,13 +336,50 @@ async def _result(client: Client, event: HistoryEvent) -> dict[str, Any] | None:
     return None
 
 
+# The marker the SDK core records when a local activity ends (its ``data`` detail is plain JSON written by the
+# core: type, attempt, times; its result, if any, goes through the data converter and is not read here).
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def _local_activity(event: HistoryEvent, queue: str) -> _Scheduled | None:
+    """A local activity's run (a command the saga ran in its own worker first), from its marker."""
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != LOCAL_ACTIVITY_MARKER or "data" not in attrs.details:
+        return None
+    payloads = attrs.details["data"].payloads
+    if not payloads:
+        return None
+    data = json.loads(payloads[0].data)
+    started = data.get("original_schedule_time") or {}
+    scheduled_at = (
+        datetime.fromtimestamp(started["seconds"] + started.get("nanos", 0) / 1e9, UTC)
+        if "seconds" in started
+        else _time(event.event_time)
+    )
+    failed = attrs.HasField("failure")
+    return _Scheduled(
+        activity=str(data.get("activity_type", "")),
+        task_queue=f"{queue} (local)",
+        activity_id=str(data.get("activity_id", "")),
+        scheduled_at=scheduled_at,
+        attempts=int(data.get("attempt", 1)),
+        outcome="failed" if failed else "completed",
+        closed_at=_time(event.event_time),
+        failure=attrs.failure if failed else None,
+    )
+
+
 async def _history(
     client: Client, events: list[HistoryEvent], description: WorkflowExecutionDescription
 ) -> tuple[list[ActivityRun], int, dict[str, Any] | None]:
     scheduled: dict[int, _Scheduled] = {}
     result = None
     for event in events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            local = _local_activity(event, description.task_queue)
+            if local is not None:
+                scheduled[event.event_id] = local
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = event.activity_task_scheduled_event_attributes
             scheduled[event.event_id] = _Scheduled(
                 activity=attrs.activity_type.name,

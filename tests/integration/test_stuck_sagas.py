@@ -1,4 +1,5 @@
-"""Operators find a saga stuck on a transient failure; the failure is retried and never compensates."""
+"""Operators find a saga stuck on a transient failure; the failure is retried and never compensates. A command
+failing in the order's own worker (a local activity) moves to its service's queue, where it shows as pending."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.worker import Worker
 
-from activities.depot.activities import DepotActivities
-from mallbots.services import activity_methods
+from activities.depot.activities import DepotActivities, ShoppingListCommands
+from activities.notifications.gateway import RecordingGateway
+from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from mallbots.stack import Stack, ephemeral_options
 from mallbots.tools.client import MallbotsClient
 from mallbots.tools.operators import find_stuck_sagas
@@ -21,7 +23,7 @@ from workflows.depot.messages import ShoppingListRef
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 
 
-class DepotWithBrokenShopping(DepotActivities):
+class DepotWithBrokenShopping(ShoppingListCommands):
     """Initiating shopping always fails as if the database were down (a retryable, transient failure)."""
 
     attempts = 0
@@ -30,7 +32,9 @@ class DepotWithBrokenShopping(DepotActivities):
     @activity.defn(name="initiate_shopping")
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
         DepotWithBrokenShopping.attempts += 1
-        if DepotWithBrokenShopping.attempts >= 3:  # retried with backoff: 0.2 s, 0.4 s, …
+        # Two quick local attempts in the ordering worker, then depot's activity, retried with backoff (0.2 s,
+        # 0.4 s, …): by its second attempt the first one's failure is on record as the pending activity's last.
+        if DepotWithBrokenShopping.attempts >= 4:
             DepotWithBrokenShopping.retried_twice.set()
         raise ConnectionError("depot database unreachable")
 
@@ -39,17 +43,31 @@ async def test_a_saga_stuck_on_a_transient_failure_is_listed_and_never_compensat
     async with Stack(ephemeral_options(tmp_path)) as stack:
         assert stack.client is not None and stack.databases is not None
         sessions = stack.databases.sessions("depot")
-        stack_workers = [w for w in stack.workers if w.task_queue == "depot"]
-        assert stack_workers, "the stack runs a depot worker"
-        # Replace depot's worker with one whose initiate_shopping always fails transiently.
-        await stack_workers[0].shutdown()
-        broken = Worker(
+        replaced = {w.task_queue: w for w in stack.workers if w.task_queue in ("depot", "ordering")}
+        assert set(replaced) == {"depot", "ordering"}, "the stack runs a depot and an ordering worker"
+        # Replace both workers that run initiate_shopping (the ordering worker first, as a local activity; depot's
+        # as the fallback) with ones whose initiate_shopping always fails transiently.
+        for worker in replaced.values():
+            await worker.shutdown()
+        broken = DepotWithBrokenShopping(stack.client)
+        broken_depot = Worker(
             stack.client,
             task_queue="depot",
             workflows=[ShoppingListWorkflow],
-            activities=activity_methods([DepotProjections(sessions), DepotWithBrokenShopping(sessions, stack.client)]),
+            activities=activity_methods([DepotProjections(sessions), DepotActivities(sessions, stack.client), broken]),
         )
-        async with broken, MallbotsClient(stack.api_url, token=stack.token()) as mall:
+        ordering = DEFINITIONS["ordering"]
+        resources = ServiceResources(
+            sessions=stack.databases.sessions("ordering"), client=stack.client, gateway=RecordingGateway(sessions)
+        )
+        objects = [broken if isinstance(o, ShoppingListCommands) else o for o in ordering.activity_objects(resources)]
+        broken_ordering = Worker(
+            stack.client,
+            task_queue="ordering",
+            workflows=list(ordering.workflows),
+            activities=activity_methods(objects),
+        )
+        async with broken_depot, broken_ordering, MallbotsClient(stack.api_url, token=stack.token()) as mall:
             shop = await open_shop(mall)
             payment_id = await mall.authorize_payment(shop.customer_id, "100.00")
             order_id = await mall.create_order(shop.customer_id, payment_id, {shop.gadget_id: 1})

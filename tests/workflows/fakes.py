@@ -32,7 +32,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.depot.activities import DepotActivities
+from activities.depot.activities import ShoppingListCommands
 from activities.payments.payments import PaymentsActivities
 from domain.customers.model import Customer
 from domain.depot.model import ListItem, ShoppingList, ShoppingListStatus, Stop
@@ -232,8 +232,8 @@ class FakeActivities:
 
     # ---- depot ---------------------------------------------------------------------------------------
 
-    def _depot(self) -> DepotActivities:
-        return DepotActivities(sessions=None, client=activity.client())  # type: ignore[arg-type]  # no SQL used
+    def _depot(self) -> ShoppingListCommands:
+        return ShoppingListCommands(activity.client())
 
     def _payments(self) -> PaymentsActivities:
         return PaymentsActivities(activity.client())

@@ -26,7 +26,7 @@ from domain.ordering.model import Order, OrderItem, OrderStatus
 from domain.payments import model as payment_rules
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, ErrorKind
-from tests.workflows.fakes import Mall, new_id, running_mall
+from tests.workflows.fakes import Gate, Mall, new_id, running_mall
 from workflows.customers.messages import AuthorizeCustomer
 from workflows.depot.messages import CreateShoppingList, ShoppingListRef
 from workflows.ordering.messages import (
@@ -39,9 +39,11 @@ from workflows.ordering.messages import (
     ShoppingListCompleted,
     order_workflow_id,
 )
+from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
 from workflows.ordering.order_workflow import OrderWorkflow
 from workflows.payments.messages import CreateInvoice, ReleasePayment, ReservePayment
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+from workflows.shared.activity_options import LOCAL_COMMAND_RETRY
 
 FORWARD = ["authorize_customer", "create_shopping_list", "confirm_payment", "initiate_shopping"]
 CUSTOMER = "customer-1"
@@ -234,6 +236,40 @@ def everywhere(*events: tuple[str, int]) -> dict[str, list[tuple[str, int]]]:
     return {queue: list(events) for queue in ORDER.subscribers}
 
 
+# The saga's commands to other entities (workflows.shared.activity_options.run_command) and the queue each falls
+# back to after its quick local attempts.
+COMMANDS = {
+    "confirm_payment": "payments",
+    "initiate_shopping": "depot",
+    "create_invoice": "payments",
+    "release_payment": "payments",
+    "cancel_shopping_list": "depot",
+}
+
+
+def hold(mall: Mall, name: str) -> Gate:
+    """Hold a saga activity in flight. A command is held on its fallback, on its service's own queue, after its
+    quick local attempts failed (as when that service cannot be reached): a local activity holds the order's
+    workflow task until it ends, so a cancel sent meanwhile would be accepted only at the task's heartbeat (8 s);
+    on the fallback the task is free, as it is for every other step (test_a_cancel_during_a_local_command_…)."""
+    if name in COMMANDS:
+        mall.fakes.fail_transiently(name, LOCAL_COMMAND_RETRY.maximum_attempts)
+        return mall.fakes.block(name, lambda call: call.queue != ORDERING_QUEUE)
+    return mall.fakes.block(name)
+
+
+def steps(mall: Mall, placed: Any) -> list[str]:
+    """The activities this order ran, each step once however many attempts it took."""
+    names = mall.fakes.commands(placed.workflow_id)
+    return [name for i, name in enumerate(names) if i == 0 or names[i - 1] != name]
+
+
+def attempts_of(mall: Mall, placed: Any, name: str) -> list[tuple[str, int]]:
+    """Each attempt of one activity by this order: the queue it ran on (the order's own for a local one) and its
+    attempt number there."""
+    return [(c.queue, c.attempt) for c in mall.fakes.calls_by(placed.workflow_id) if c.name == name]
+
+
 def delivered(mall: Mall, order_id: str) -> dict[str, list[tuple[str, int]]]:
     return {queue: mall.fakes.event_log(order_id, queue) for queue in ORDER.subscribers}
 
@@ -286,7 +322,7 @@ async def conflict_of(update: Any) -> ApplicationError:
 async def test_an_order_whose_steps_all_succeed_runs_the_four_steps_in_order_and_is_approved(mall: Mall) -> None:
     placed = await approved(mall)
 
-    assert mall.fakes.commands(placed.workflow_id) == FORWARD
+    assert steps(mall, placed) == FORWARD
     assert args_of(mall, placed, "authorize_customer") == [AuthorizeCustomer(customer_id=CUSTOMER)]
     assert args_of(mall, placed, "create_shopping_list") == [
         CreateShoppingList(
@@ -302,11 +338,13 @@ async def test_an_order_whose_steps_all_succeed_runs_the_four_steps_in_order_and
     ]
     assert args_of(mall, placed, "initiate_shopping") == [ShoppingListRef(list_id=placed.order_id)]
     queues = {c.name: c.queue for c in mall.fakes.calls_by(placed.workflow_id) if c.name in FORWARD}
+    # Steps 1 and 2 read their services' read models, on those services' queues; 3 and 4 are commands to other
+    # entities, run by the order's own worker as local activities (workflows.shared.activity_options.run_command).
     assert queues == {
         "authorize_customer": "customers",
         "create_shopping_list": "depot",
-        "confirm_payment": "payments",
-        "initiate_shopping": "depot",
+        "confirm_payment": "ordering",
+        "initiate_shopping": "ordering",
     }
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (APPROVED, 2))
     order = await placed.handle.query(OrderWorkflow.get_order)
@@ -319,7 +357,7 @@ async def test_an_order_whose_steps_all_succeed_runs_the_four_steps_in_order_and
 
 async def test_search_attributes_name_the_order_and_follow_its_status_from_pending_to_completed(mall: Mall) -> None:
     authorizing = mall.fakes.block("authorize_customer")
-    invoicing = mall.fakes.block("create_invoice")
+    invoicing = hold(mall, "create_invoice")
     basket_id = new_id()
     placed = await place_order(mall, basket_id=basket_id)
 
@@ -370,7 +408,7 @@ async def test_a_completed_shopping_list_opens_the_invoice_and_a_paid_invoice_co
     order = await placed.handle.result()
 
     assert order.status is OrderStatus.COMPLETED
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD, "create_invoice"]
+    assert steps(mall, placed) == [*FORWARD, "create_invoice"]
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (APPROVED, 2), (READIED, 3), (COMPLETED, 4))
 
 
@@ -387,7 +425,7 @@ async def test_a_business_failure_compensates_the_registered_steps_in_reverse_an
     order = await placed.handle.result()
 
     forward = FORWARD[: FORWARD.index(step) + 1]
-    assert mall.fakes.commands(placed.workflow_id) == forward + compensations
+    assert steps(mall, placed) == forward + compensations
     assert order.status is OrderStatus.REJECTED
     assert order.reason == error.message
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (REJECTED, 2))
@@ -424,8 +462,8 @@ async def test_a_compensation_failing_twice_is_retried_until_it_succeeds_and_the
         "release_payment",
         "cancel_shopping_list",
     ]
-    attempts = [c.attempt for c in mall.fakes.calls_by(placed.workflow_id) if c.name == "release_payment"]
-    assert attempts == [1, 2, 3]
+    # A command: two quick attempts in the order's own worker, then on payments' queue until it succeeds.
+    assert attempts_of(mall, placed, "release_payment") == [("ordering", 1), ("ordering", 2), ("payments", 1)]
     assert order.status is OrderStatus.REJECTED
     assert order.reason == reason.message
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (REJECTED, 2))
@@ -441,8 +479,10 @@ async def test_a_step_failing_transiently_twice_is_retried_without_compensation_
 
     expected = [name for name in FORWARD for _ in range(3 if name == step else 1)]
     assert mall.fakes.commands(placed.workflow_id) == expected
-    attempts = [c.attempt for c in mall.fakes.calls_by(placed.workflow_id) if c.name == step]
-    assert attempts == [1, 2, 3]
+    if step in COMMANDS:  # two quick local attempts, then the activity on the entity's own service's queue
+        assert attempts_of(mall, placed, step) == [("ordering", 1), ("ordering", 2), (COMMANDS[step], 1)]
+    else:
+        assert [attempt for _, attempt in attempts_of(mall, placed, step)] == [1, 2, 3]
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (APPROVED, 2))
 
 
@@ -456,7 +496,7 @@ async def test_a_direct_order_is_priced_by_price_items_before_the_saga_and_appro
     placed = await place_order(mall, items=None, requested=requested)
     await reached(mall, placed, APPROVED)
 
-    assert mall.fakes.commands(placed.workflow_id) == ["price_items", *FORWARD]
+    assert steps(mall, placed) == ["price_items", *FORWARD]
     pricing = [c for c in mall.fakes.calls_by(placed.workflow_id) if c.name == "price_items"]
     assert [(c.queue, c.arg) for c in pricing] == [("baskets", PriceItems(items=requested))]
     created: OrderEvent = mall.fakes.events(placed.order_id, "search")[0]
@@ -475,7 +515,7 @@ async def test_a_direct_order_with_an_unknown_product_is_rejected_without_runnin
     placed = await place_order(mall, items=None, requested=requested)
     order = await placed.handle.result()
 
-    assert mall.fakes.commands(placed.workflow_id) == ["price_items"]
+    assert steps(mall, placed) == ["price_items"]
     assert order.status is OrderStatus.REJECTED
     assert order.reason == "the product ghost does not exist"
     assert order.items == ()
@@ -500,7 +540,7 @@ CANCEL_RACES = [
 async def test_a_cancel_racing_a_saga_step_lets_the_step_finish_runs_no_later_step_and_cancels_the_order(
     mall: Mall, step: str, compensations: list[str]
 ) -> None:
-    gate = mall.fakes.block(step)
+    gate = hold(mall, step)
     placed = await place_order(mall)
     await gate.wait_entered()
 
@@ -511,11 +551,28 @@ async def test_a_cancel_racing_a_saga_step_lets_the_step_finish_runs_no_later_st
     assert answered.status is OrderStatus.CANCELLED
     assert answered.id == placed.order_id
     order = await placed.handle.result()
-    assert mall.fakes.commands(placed.workflow_id) == FORWARD[: FORWARD.index(step) + 1] + compensations
+    assert steps(mall, placed) == FORWARD[: FORWARD.index(step) + 1] + compensations
     assert order.status is OrderStatus.CANCELLED
     assert order.shopping_id == (placed.order_id if "release_payment" in compensations else None)
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (CANCELLED, 2))
     assert (await search_attributes(placed.handle))["OrderStatus"] == "cancelled"
+
+
+async def test_a_cancel_during_a_local_command_is_accepted_once_it_ends_and_cancels_the_order(mall: Mall) -> None:
+    """Step 3 held in the order's own worker (a local activity): the workflow task is held with it, so the cancel is
+    accepted only at the task's heartbeat; the command ends (or, held past its 10 s, runs again: it is safe to
+    repeat), no later step runs, and the order is cancelled."""
+    gate = mall.fakes.block("confirm_payment", lambda call: call.queue == ORDERING_QUEUE)
+    placed = await place_order(mall)
+    await gate.wait_entered()
+
+    update = await placed.handle.start_update(OrderWorkflow.cancel, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    gate.release()
+
+    assert (await update.result()).status is OrderStatus.CANCELLED
+    assert (await placed.handle.result()).status is OrderStatus.CANCELLED
+    assert steps(mall, placed) == [*FORWARD[:3], "release_payment", "cancel_shopping_list"]
+    assert {queue for queue, _ in attempts_of(mall, placed, "confirm_payment")} == {ORDERING_QUEUE}
 
 
 async def test_a_cancel_racing_the_pricing_of_a_direct_order_cancels_it_before_any_saga_step(mall: Mall) -> None:
@@ -529,7 +586,7 @@ async def test_a_cancel_racing_the_pricing_of_a_direct_order_cancels_it_before_a
 
     assert (await update.result()).status is OrderStatus.CANCELLED
     assert (await placed.handle.result()).status is OrderStatus.CANCELLED
-    assert mall.fakes.commands(placed.workflow_id) == ["price_items"]
+    assert steps(mall, placed) == ["price_items"]
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (CANCELLED, 2))
 
 
@@ -538,7 +595,7 @@ async def test_a_cancel_racing_a_step_that_fails_for_business_answers_conflict_a
 ) -> None:
     reason = refusal(reserving(authorized(customer_id="someone-else")))
     mall.fakes.fail("confirm_payment", reason)
-    gate = mall.fakes.block("confirm_payment")
+    gate = hold(mall, "confirm_payment")
     placed = await place_order(mall)
     await gate.wait_entered()
 
@@ -550,7 +607,7 @@ async def test_a_cancel_racing_a_step_that_fails_for_business_answers_conflict_a
     order = await placed.handle.result()
     assert order.status is OrderStatus.REJECTED
     assert order.reason == reason.message
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD[:3], "release_payment", "cancel_shopping_list"]
+    assert steps(mall, placed) == [*FORWARD[:3], "release_payment", "cancel_shopping_list"]
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (REJECTED, 2))
 
 
@@ -565,7 +622,7 @@ async def test_cancelling_an_approved_order_withdraws_the_shopping_list_first_th
     order = await placed.handle.result()
     assert order.status is OrderStatus.CANCELLED
     # No invoice exists before the list is completed, and a completed list can no longer be cancelled.
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD, "cancel_shopping_list", "release_payment"]
+    assert steps(mall, placed) == [*FORWARD, "cancel_shopping_list", "release_payment"]
     assert args_of(mall, placed, "release_payment") == [
         ReleasePayment(payment_id=PAYMENT, customer_id=CUSTOMER, order_id=placed.order_id)
     ]
@@ -573,7 +630,7 @@ async def test_cancelling_an_approved_order_withdraws_the_shopping_list_first_th
 
 
 async def test_once_the_list_is_completed_a_cancel_is_refused_and_the_order_goes_on_to_be_paid(mall: Mall) -> None:
-    invoicing = mall.fakes.block("create_invoice")
+    invoicing = hold(mall, "create_invoice")
     placed = await approved(mall)
     await placed.handle.signal(OrderWorkflow.shopping_list_completed, ShoppingListCompleted(shopping_id="x"))
     await invoicing.wait_entered()  # still approved, its invoice being opened
@@ -586,14 +643,14 @@ async def test_once_the_list_is_completed_a_cancel_is_refused_and_the_order_goes
     await placed.handle.signal(OrderWorkflow.invoice_paid, InvoicePaid(invoice_id=placed.order_id))
     order = await placed.handle.result()
     assert order.status is OrderStatus.COMPLETED
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD, "create_invoice"]
+    assert steps(mall, placed) == [*FORWARD, "create_invoice"]
 
 
 async def test_a_cancel_that_loses_to_the_bots_at_the_shopping_list_is_refused_and_the_order_is_invoiced(
     mall: Mall,
 ) -> None:
     # The list answers "completed" to the order's cancel: a bot finished it first (its signal follows).
-    withdrawing = mall.fakes.block("cancel_shopping_list")
+    withdrawing = hold(mall, "cancel_shopping_list")
     placed = await approved(mall)
     update = await placed.handle.start_update(OrderWorkflow.cancel, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
     await withdrawing.wait_entered()
@@ -607,7 +664,7 @@ async def test_a_cancel_that_loses_to_the_bots_at_the_shopping_list_is_refused_a
     await reached(mall, placed, READIED)
     later = await conflict_of(placed.handle.execute_update(OrderWorkflow.cancel))
     assert later.message == "the order is ready and can no longer be cancelled"
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD, "cancel_shopping_list", "create_invoice"]
+    assert steps(mall, placed) == [*FORWARD, "cancel_shopping_list", "create_invoice"]
     assert delivered(mall, placed.order_id)["ordering"] == [(CREATED, 1), (APPROVED, 2), (READIED, 3)]
 
 
@@ -620,7 +677,7 @@ async def test_a_shopping_list_cancelled_by_an_operator_cancels_the_approved_ord
     order = await placed.handle.result()
 
     assert order.status is OrderStatus.CANCELLED
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD, "cancel_shopping_list", "release_payment"]
+    assert steps(mall, placed) == [*FORWARD, "cancel_shopping_list", "release_payment"]
     assert delivered(mall, placed.order_id) == everywhere((CREATED, 1), (APPROVED, 2), (CANCELLED, 3))
 
 
@@ -638,7 +695,7 @@ async def test_a_list_cancelled_by_an_operator_during_the_saga_ends_the_order_ca
             )
         ),
     )
-    confirming = mall.fakes.block("confirm_payment")
+    confirming = hold(mall, "confirm_payment")
     placed = await place_order(mall)
     await confirming.wait_entered()
     await placed.handle.signal(OrderWorkflow.shopping_list_cancelled, ShoppingListCancelled(shopping_id="x"))
@@ -647,7 +704,7 @@ async def test_a_list_cancelled_by_an_operator_during_the_saga_ends_the_order_ca
     order = await placed.handle.result()
 
     assert order.status is OrderStatus.CANCELLED
-    assert mall.fakes.commands(placed.workflow_id) == [*FORWARD, "release_payment", "cancel_shopping_list"]
+    assert steps(mall, placed) == [*FORWARD, "release_payment", "cancel_shopping_list"]
 
 
 async def test_the_cancel_answers_once_the_ordering_read_model_has_it_while_search_is_still_behind(
@@ -706,7 +763,7 @@ async def test_cancel_is_refused_by_its_validator_once_the_order_is_ready_comple
     else:
         order = await placed.handle.query(OrderWorkflow.get_order)
     assert order.status.value == status
-    assert mall.fakes.commands(placed.workflow_id) == commands_before
+    assert steps(mall, placed) == commands_before
     assert delivered(mall, placed.order_id) == everywhere(*history)
 
 
@@ -725,7 +782,7 @@ async def test_cancel_is_refused_by_its_validator_once_the_order_is_ready_comple
 async def test_the_queries_show_the_pending_order_and_the_saga_step_in_flight(
     mall: Mall, step: str, details: str
 ) -> None:
-    gate = mall.fakes.block(step)
+    gate = hold(mall, step)
     placed = await place_order(mall)
     await gate.wait_entered()
 
@@ -743,7 +800,7 @@ async def test_the_queries_show_the_pending_order_and_the_saga_step_in_flight(
 async def test_the_saga_step_query_shows_the_compensation_in_flight_and_then_the_rejection(mall: Mall) -> None:
     reason = refusal(reserving(None))
     mall.fakes.fail("confirm_payment", reason)
-    releasing = mall.fakes.block("release_payment")
+    releasing = hold(mall, "release_payment")
     placed = await place_order(mall)
     await releasing.wait_entered()
 
@@ -757,7 +814,7 @@ async def test_the_saga_step_query_shows_the_compensation_in_flight_and_then_the
 
 
 async def test_the_saga_step_query_follows_fulfilment_to_completed(mall: Mall) -> None:
-    invoicing = mall.fakes.block("create_invoice")
+    invoicing = hold(mall, "create_invoice")
     placed = await approved(mall)
     await placed.handle.signal(OrderWorkflow.shopping_list_completed, ShoppingListCompleted(shopping_id="x"))
     await invoicing.wait_entered()

@@ -15,7 +15,7 @@ from temporalio.types import MethodAsyncSingleParam
 with workflow.unsafe.imports_passed_through():
     from activities.baskets.activities import BasketsActivities
     from activities.customers.activities import CustomersActivities
-    from activities.depot.activities import DepotActivities
+    from activities.depot.activities import DepotActivities, ShoppingListCommands
     from activities.payments.invoices import InvoicesActivities
     from activities.payments.payments import PaymentsActivities
     from domain.depot.model import ShoppingListStatus, Wanted
@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.payments.messages import CreateInvoice, ReleasePayment, ReservePayment
     from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
-    from workflows.shared.activity_options import run_activity
+    from workflows.shared.activity_options import run_activity, run_command
     from workflows.shared.entity import Entity
     from workflows.shared.errors import business_error_in, business_failure
     from workflows.shared.metrics import Compensation, SagaMetrics, SagaStep
@@ -161,13 +161,15 @@ class OrderWorkflow(OrderSignals):
                     total=order.total,
                 ),
                 PAYMENTS_QUEUE,
+                command=True,
             )
             await self._step(
                 4,
                 "initiate_shopping",
-                DepotActivities.initiate_shopping,
+                ShoppingListCommands.initiate_shopping,
                 ShoppingListRef(list_id=shopping_id),
                 DEPOT_QUEUE,
+                command=True,
             )
         except ActivityError as err:
             refused = business_error_in(err)
@@ -214,7 +216,7 @@ class OrderWorkflow(OrderSignals):
             self._refuse_cancel("the shopping list was completed before the order could be cancelled")
         order = self._order()
         self._details("opening the invoice")
-        invoice_id = await run_activity(
+        invoice_id = await run_command(
             InvoicesActivities.create_invoice,
             CreateInvoice(
                 invoice_id=order.id,
@@ -247,8 +249,8 @@ class OrderWorkflow(OrderSignals):
         the cancel is refused (409) and the order goes on to its invoice. Returns whether it was cancelled.
         """
         self._details("cancelling: withdrawing the shopping list")
-        status = await run_activity(
-            DepotActivities.cancel_shopping_list, ShoppingListRef(list_id=self._order().id), task_queue=DEPOT_QUEUE
+        status = await run_command(
+            ShoppingListCommands.cancel_shopping_list, ShoppingListRef(list_id=self._order().id), task_queue=DEPOT_QUEUE
         )
         if status is ShoppingListStatus.COMPLETED:
             self._refuse_cancel("the shopping list was completed before the order could be cancelled")
@@ -266,13 +268,22 @@ class OrderWorkflow(OrderSignals):
         self._cancel_requested = False
 
     async def _step(
-        self, number: int, step: SagaStep, activity: MethodAsyncSingleParam[Any, P, R], arg: P, queue: str
+        self,
+        number: int,
+        step: SagaStep,
+        activity: MethodAsyncSingleParam[Any, P, R],
+        arg: P,
+        queue: str,
+        *,
+        command: bool = False,
     ) -> R:
+        """One step; ``command``: a command to another entity, run locally first (``run_command``)."""
         self._raise_if_cancel_requested()
         self._details(f"step {number}/{SAGA_STEPS}: {step.replace('_', ' ')}")
         started = workflow.now()
         try:
-            result = await run_activity(activity, arg, task_queue=queue)
+            run = run_command if command else run_activity
+            result = await run(activity, arg, task_queue=queue)
         except ActivityError as err:
             if business_error_in(err) is not None:
                 self._metrics.step(step, started, failed=True)
@@ -293,11 +304,11 @@ class OrderWorkflow(OrderSignals):
 
     async def _cancel_shopping_list(self) -> None:
         ref = ShoppingListRef(list_id=self._order().id)
-        await run_activity(DepotActivities.cancel_shopping_list, ref, task_queue=DEPOT_QUEUE)
+        await run_command(ShoppingListCommands.cancel_shopping_list, ref, task_queue=DEPOT_QUEUE)
 
     async def _release_payment(self) -> None:
         order = self._order()
-        await run_activity(
+        await run_command(
             PaymentsActivities.release_payment,
             ReleasePayment(payment_id=order.payment_id, customer_id=order.customer_id, order_id=order.id),
             task_queue=PAYMENTS_QUEUE,
