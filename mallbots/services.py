@@ -95,13 +95,16 @@ DEFINITIONS: dict[str, ServiceDefinition] = {
     for d in (
         ServiceDefinition(stores.TASK_QUEUE, (StoreWorkflow, ProductWorkflow), (StoresProjections,)),
         ServiceDefinition(customers.TASK_QUEUE, (CustomerWorkflow,), (CustomersProjections, CustomersActivities)),
-        ServiceDefinition(baskets.TASK_QUEUE, (BasketWorkflow,), (BasketsProjections, BasketsActivities)),
+        # A customer's authorization asks its workflow (a query): basket, order and payment run it locally first.
+        ServiceDefinition(
+            baskets.TASK_QUEUE, (BasketWorkflow,), (BasketsProjections, BasketsActivities, CustomersActivities)
+        ),
         # The saga's commands to other entities need only a client: ordering runs them first, as local activities
         # (workflows.shared.activity_options.run_command); their services' own queues serve the fallback.
         ServiceDefinition(
             ordering.TASK_QUEUE,
             (OrderWorkflow,),
-            (OrderingProjections, PaymentsActivities, InvoicesActivities, ShoppingListCommands),
+            (OrderingProjections, CustomersActivities, PaymentsActivities, InvoicesActivities, ShoppingListCommands),
         ),
         ServiceDefinition(
             depot.TASK_QUEUE, (ShoppingListWorkflow,), (DepotProjections, DepotActivities, ShoppingListCommands)
@@ -109,7 +112,7 @@ DEFINITIONS: dict[str, ServiceDefinition] = {
         ServiceDefinition(
             payments.TASK_QUEUE,
             (PaymentWorkflow, InvoiceWorkflow),
-            (PaymentsProjections, PaymentsActivities, InvoicesActivities),
+            (PaymentsProjections, PaymentsActivities, InvoicesActivities, CustomersActivities),
         ),
         ServiceDefinition("notifications", (), (NotificationsProjections, NotificationsActivities)),
         ServiceDefinition("search", (), (SearchProjections,)),

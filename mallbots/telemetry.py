@@ -10,7 +10,8 @@ nothing. A trace of a checkout::
         StartActivity:apply_basket_event → RunActivity:apply_basket_event → INSERT … (SQL)
         StartChildWorkflow:OrderWorkflow
           RunWorkflow:OrderWorkflow
-          StartActivity:authorize_customer → RunActivity:authorize_customer → SELECT …, INSERT …
+          StartActivity:authorize_customer → RunActivity:authorize_customer → QueryWorkflow:get_customer
+          StartActivity:create_shopping_list → RunActivity:create_shopping_list → SELECT …, …
           … every saga step the same way, and each projection of the order's events
 
 The saga's spans carry ``mallbots.order_id``, and so does the HTTP span of a route that names an order.

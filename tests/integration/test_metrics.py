@@ -254,6 +254,11 @@ async def journey(endpoints: Endpoints) -> Journey:
         await mall.checkout(disabled, payment_id)
         assert (await mall.wait_for_order(disabled, {"approved", "rejected"}))["status"] == "rejected"
 
+        # A direct order naming a product the mall never had: its pricing, an activity on baskets' queue, is refused.
+        unpriced_payment = await mall.authorize_payment(shop.customer_id, "10.00")
+        unpriced = await mall.create_order(shop.customer_id, unpriced_payment, {str(uuid.uuid4()): 1})
+        assert (await mall.wait_for_order(unpriced, {"approved", "rejected"}))["status"] == "rejected"
+
         cancelled = await _checkout(mall, shop.customer_id, widget, "200.00")
         await mall.wait_for_order(cancelled, {"approved"})
         assert (await mall.cancel_order(cancelled))["status"] == "cancelled"
@@ -279,11 +284,11 @@ async def journey(endpoints: Endpoints) -> Journey:
 # What the journey does, as the workflows count it (each test below says why); the scrape is taken once every
 # count has got there, and the tests then require exactly these (more would be counting twice).
 EXPECTED_TOTALS = {
-    m.ORDERS_CREATED: 4,
-    m.ORDERS: 6,
-    m.ORDER_REJECTIONS: 2,
+    m.ORDERS_CREATED: 5,
+    m.ORDERS: 7,
+    m.ORDER_REJECTIONS: 3,
     m.SAGA_COMPENSATIONS: 4,
-    f"{m.SAGA_STEP_DURATION}_count": 14,
+    f"{m.SAGA_STEP_DURATION}_count": 15,
     f"{m.CHECKOUT_TO_APPROVED}_count": 2,
     m.BASKETS_STARTED: 6,
     m.BASKETS_CLOSED: 6,
@@ -307,16 +312,20 @@ def test_the_journey_was_recorded_once(sdk: Scrape) -> None:
 
 
 def test_orders_are_counted_by_outcome_and_rejections_by_the_category_of_their_reason(sdk: Scrape) -> None:
-    assert sdk.value(m.ORDERS_CREATED) == 4
-    assert sdk.by(m.ORDERS, "outcome") == {"approved": 2, "completed": 1, "rejected": 2, "cancelled": 1}
+    assert sdk.value(m.ORDERS_CREATED) == 5
+    assert sdk.by(m.ORDERS, "outcome") == {"approved": 2, "completed": 1, "rejected": 3, "cancelled": 1}
     rejections = sdk.by(m.ORDER_REJECTIONS, "reason")
     assert set(rejections) == {c.value for c in RejectionCategory}, "every category is reported, at zero too"
-    assert {reason: n for reason, n in rejections.items() if n} == {"payment_short": 1, "customer_disabled": 1}
+    assert {reason: n for reason, n in rejections.items() if n} == {
+        "payment_short": 1,
+        "customer_disabled": 1,
+        "product_unavailable": 1,
+    }
 
 
 def test_compensations_are_counted_by_the_step_they_undo(sdk: Scrape) -> None:
     # The short payment undid its shopping list and payment step; the cancelled order withdrew its list and
-    # released its payment; the disabled customer's order failed before anything needed undoing.
+    # released its payment; the disabled customer's order and the unpriced one failed before anything needed undoing.
     assert sdk.by(m.SAGA_COMPENSATIONS, "step") == {
         "cancel_shopping_list": 2,
         "release_payment": 2,
@@ -330,6 +339,7 @@ def test_each_saga_step_and_checkout_to_approved_is_timed(sdk: Scrape) -> None:
         for s in sdk.matching(f"{m.SAGA_STEP_DURATION}_count")
     }
     assert steps == {
+        ("price_items", "failed"): 1,
         ("authorize_customer", "ok"): 3,
         ("authorize_customer", "failed"): 1,
         ("create_shopping_list", "ok"): 3,
@@ -445,14 +455,17 @@ async def test_the_sdk_reports_task_latencies_schedule_to_start_and_slots_of_eve
             assert sdk.value("temporal_workflow_task_schedule_to_start_latency_count", task_queue=queue) >= 1, queue
             assert sdk.value("temporal_workflow_task_execution_latency_count", task_queue=queue) >= 1, queue
     # Activity tasks: the steps that read another service's read model, and the deliveries to other services. The
-    # saga's commands to other entities run in the ordering worker first, as local activities (run_command).
-    for queue in ("customers", "depot", "search", "notifications"):
+    # saga's commands to other entities and the customer's authorization (a query of its workflow) run in the
+    # caller's worker first, as local activities (run_command).
+    for queue in ("baskets", "depot", "search", "notifications"):
         assert sdk.value("temporal_activity_schedule_to_start_latency_count", task_queue=queue) >= 1, queue
-    assert sdk.value("temporal_local_activity_execution_latency_count", activity_type="confirm_payment") >= 3
+    for command in ("authorize_customer", "confirm_payment"):
+        assert sdk.value("temporal_local_activity_execution_latency_count", activity_type=command) >= 3, command
     failed = sdk.by("temporal_activity_execution_failed", "activity_type")
-    assert failed.get("authorize_customer", 0) >= 1, failed
+    assert failed.get("price_items", 0) >= 1, failed
     refused = sdk.by("temporal_local_activity_execution_failed", "activity_type")
     assert refused.get("confirm_payment", 0) >= 1, refused
+    assert refused.get("authorize_customer", 0) >= 1, refused
     assert sdk.value("temporal_num_pollers", task_queue="ordering") >= 1
 
 

@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import SQLModel
-from temporalio.exceptions import ApplicationError
 
-from activities.customers.activities import CustomersActivities
 from domain.customers import model as customers
 from domain.customers.events import customer_event
 from domain.ordering import model as ordering
@@ -45,7 +43,6 @@ from readmodels.search.tables import SearchCustomerCache, SearchOrderView, Searc
 from readmodels.shared.db import SessionFactory, project
 from readmodels.stores.projections import StoresProjections
 from readmodels.stores.tables import ProductRow, StoreRow
-from workflows.customers.messages import AuthorizeCustomer, AuthorizedCustomer
 
 pytestmark = pytest.mark.integration
 
@@ -330,43 +327,6 @@ async def test_the_guarded_upsert_ignores_older_events_and_lets_the_same_number_
     async with sessions() as session:
         row = await session.get(StoreRow, store_id)
     assert row is not None and (row.name, row.version) == ("retried", 2)
-
-
-# --- the customers service's own activity: authorize a customer from its read model ---------------------
-
-
-async def test_a_registered_enabled_customer_is_authorized_from_the_read_model(stack: Stack) -> None:
-    assert stack.databases is not None
-    activities = CustomersActivities(stack.databases.sessions("customers"))
-    customer_id = str(uuid.uuid4())
-    events = customer_events(customer_id)
-    await deliver(CustomersProjections(stack.databases.sessions("customers")).apply_customer_event, events)
-
-    authorized = await activities.authorize_customer(AuthorizeCustomer(customer_id=customer_id))
-
-    assert authorized == AuthorizedCustomer(id=customer_id, enabled=True)  # no name, no SMS number
-
-
-@pytest.mark.parametrize(
-    ("registered_events", "kind", "phrase"),
-    [(0, "NotFound", "is not registered"), (3, "Conflict", "is disabled")],
-    ids=["unknown customer", "disabled customer"],
-)
-async def test_an_unknown_or_disabled_customer_is_refused_as_a_non_retryable_business_failure(
-    stack: Stack, registered_events: int, kind: str, phrase: str
-) -> None:
-    assert stack.databases is not None
-    activities = CustomersActivities(stack.databases.sessions("customers"))
-    customer_id = str(uuid.uuid4())
-    projection = CustomersProjections(stack.databases.sessions("customers"))
-    await deliver(projection.apply_customer_event, customer_events(customer_id)[:registered_events])
-
-    with pytest.raises(ApplicationError) as caught:
-        await activities.authorize_customer(AuthorizeCustomer(customer_id=customer_id))
-
-    assert caught.value.type == kind
-    assert caught.value.non_retryable
-    assert caught.value.message == f"the customer {customer_id} {phrase}"
 
 
 # --- migrations match the tables --------------------------------------------------------------------------

@@ -167,7 +167,7 @@ async def test_starting_a_basket_authorizes_the_customer_and_publishes_basket_st
     assert malformed.value.cause.message == "the customer ID is not a valid ID"
     assert started == Basket(id=basket.basket_id, customer_id=CUSTOMER)
     calls = [c for c in mall.fakes.calls_by(basket.workflow_id) if c.name == "authorize_customer"]
-    assert [(c.queue, c.arg) for c in calls] == [("customers", AuthorizeCustomer(customer_id=CUSTOMER))]
+    assert [(c.queue, c.arg) for c in calls] == [("baskets", AuthorizeCustomer(customer_id=CUSTOMER))]
     assert basket.events() == [(STARTED, 1)]
     assert await basket.state() == started
 

@@ -239,6 +239,7 @@ def everywhere(*events: tuple[str, int]) -> dict[str, list[tuple[str, int]]]:
 # The saga's commands to other entities (workflows.shared.activity_options.run_command) and the queue each falls
 # back to after its quick local attempts.
 COMMANDS = {
+    "authorize_customer": "customers",
     "confirm_payment": "payments",
     "initiate_shopping": "depot",
     "create_invoice": "payments",
@@ -338,10 +339,11 @@ async def test_an_order_whose_steps_all_succeed_runs_the_four_steps_in_order_and
     ]
     assert args_of(mall, placed, "initiate_shopping") == [ShoppingListRef(list_id=placed.order_id)]
     queues = {c.name: c.queue for c in mall.fakes.calls_by(placed.workflow_id) if c.name in FORWARD}
-    # Steps 1 and 2 read their services' read models, on those services' queues; 3 and 4 are commands to other
-    # entities, run by the order's own worker as local activities (workflows.shared.activity_options.run_command).
+    # Step 2 reads depot's read model, on depot's queue; 1 (a query of the customer's workflow), 3 and 4 (commands
+    # to other entities) need only a client: the order's own worker runs them as local activities
+    # (workflows.shared.activity_options.run_command).
     assert queues == {
-        "authorize_customer": "customers",
+        "authorize_customer": "ordering",
         "create_shopping_list": "depot",
         "confirm_payment": "ordering",
         "initiate_shopping": "ordering",
@@ -356,7 +358,7 @@ async def test_an_order_whose_steps_all_succeed_runs_the_four_steps_in_order_and
 
 
 async def test_search_attributes_name_the_order_and_follow_its_status_from_pending_to_completed(mall: Mall) -> None:
-    authorizing = mall.fakes.block("authorize_customer")
+    authorizing = hold(mall, "authorize_customer")
     invoicing = hold(mall, "create_invoice")
     basket_id = new_id()
     placed = await place_order(mall, basket_id=basket_id)

@@ -127,7 +127,7 @@ async def test_authorizing_a_payment_checks_the_customer_and_publishes_payment_a
 
     assert payment == Payment(id=payment_id, customer_id=CUSTOMER, amount=Decimal("20.00"))
     asked = [(c.queue, c.arg) for c in mall.fakes.calls_by(handle.id) if c.name == "authorize_customer"]
-    assert asked == [("customers", AuthorizeCustomer(customer_id=CUSTOMER))]
+    assert asked == [("payments", AuthorizeCustomer(customer_id=CUSTOMER))]
     assert payment_events(mall, payment_id) == [(AUTHORIZED, 1)]
     again = await handle.execute_update(
         PaymentWorkflow.authorize, AuthorizePayment(customer_id=CUSTOMER, amount=Decimal("99"))

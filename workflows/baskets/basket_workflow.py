@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
     from workflows.ordering.messages import OrderWorkflowInput, order_workflow_id
     from workflows.ordering.order_workflow import OrderWorkflow
-    from workflows.shared.activity_options import run_activity
+    from workflows.shared.activity_options import LOCAL_AUTHORIZE_PATCH, run_command
     from workflows.shared.entity import Entity, continue_as_new_on_current_build
     from workflows.shared.metrics import BasketMetrics
 
@@ -85,7 +85,12 @@ class BasketWorkflow:
         try:
             # Only a known, enabled customer starts a basket.
             authorize = AuthorizeCustomer(customer_id=cmd.customer_id)
-            await run_activity(CustomersActivities.authorize_customer, authorize, task_queue=CUSTOMERS_QUEUE)
+            await run_command(
+                CustomersActivities.authorize_customer,
+                authorize,
+                task_queue=CUSTOMERS_QUEUE,
+                patch=LOCAL_AUTHORIZE_PATCH,
+            )
         except Exception:
             self._start_failed = True
             raise

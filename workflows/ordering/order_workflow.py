@@ -32,7 +32,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
     from workflows.payments.messages import CreateInvoice, ReleasePayment, ReservePayment
     from workflows.search_attributes import BASKET_ID, CUSTOMER_ID, ORDER_ID, ORDER_STATUS, STORE_IDS
-    from workflows.shared.activity_options import run_activity, run_command
+    from workflows.shared.activity_options import (
+        LOCAL_AUTHORIZE_PATCH,
+        LOCAL_COMMAND_PATCH,
+        run_activity,
+        run_command,
+    )
     from workflows.shared.entity import Entity
     from workflows.shared.errors import business_error_in, business_failure
     from workflows.shared.metrics import Compensation, SagaMetrics, SagaStep
@@ -138,6 +143,8 @@ class OrderWorkflow(OrderSignals):
                 CustomersActivities.authorize_customer,
                 AuthorizeCustomer(customer_id=order.customer_id),
                 CUSTOMERS_QUEUE,
+                command=True,
+                patch=LOCAL_AUTHORIZE_PATCH,
             )
             compensations.append(("cancel_shopping_list", self._cancel_shopping_list))
             wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items]
@@ -276,14 +283,18 @@ class OrderWorkflow(OrderSignals):
         queue: str,
         *,
         command: bool = False,
+        patch: str = LOCAL_COMMAND_PATCH,
     ) -> R:
-        """One step; ``command``: a command to another entity, run locally first (``run_command``)."""
+        """One step; ``command``: a command to another entity, run locally first (``run_command``, under
+        ``patch``)."""
         self._raise_if_cancel_requested()
         self._details(f"step {number}/{SAGA_STEPS}: {step.replace('_', ' ')}")
         started = workflow.now()
         try:
-            run = run_command if command else run_activity
-            result = await run(activity, arg, task_queue=queue)
+            if command:
+                result = await run_command(activity, arg, task_queue=queue, patch=patch)
+            else:
+                result = await run_activity(activity, arg, task_queue=queue)
         except ActivityError as err:
             if business_error_in(err) is not None:
                 self._metrics.step(step, started, failed=True)

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ReleasePayment,
         ReservePayment,
     )
-    from workflows.shared.activity_options import run_activity
+    from workflows.shared.activity_options import LOCAL_AUTHORIZE_PATCH, run_command
     from workflows.shared.entity import Entity
 
 
@@ -60,7 +60,12 @@ class PaymentWorkflow:
         try:
             # Only a known, enabled customer authorizes a payment.
             authorize = AuthorizeCustomer(customer_id=cmd.customer_id)
-            await run_activity(CustomersActivities.authorize_customer, authorize, task_queue=CUSTOMERS_QUEUE)
+            await run_command(
+                CustomersActivities.authorize_customer,
+                authorize,
+                task_queue=CUSTOMERS_QUEUE,
+                patch=LOCAL_AUTHORIZE_PATCH,
+            )
         except Exception:
             self._start_failed = True
             raise

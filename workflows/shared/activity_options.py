@@ -41,14 +41,21 @@ async def run_activity(activity: MethodAsyncSingleParam[Any, P, R], arg: P, *, t
 # Commands are safe to repeat (an activity's retries repeat them today). Runs started before this patch keep
 # running every command as an activity (an unversioned worker meets them; versioned ones never do).
 LOCAL_COMMAND_PATCH = "commands-run-locally-first"
+# The customer's authorization (a query of the customer's workflow since this patch, a read of customers' read model
+# before it) joined the local commands later, under its own patch: a run that recorded only the first one keeps
+# asking customers' queue.
+LOCAL_AUTHORIZE_PATCH = "customer-authorized-locally-first"
 LOCAL_COMMAND_TIMEOUT = timedelta(seconds=10)
 LOCAL_COMMAND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=2)
 
 
-async def run_command(activity: MethodAsyncSingleParam[Any, P, R], arg: P, *, task_queue: str) -> R:
-    """A command to an entity of the service behind ``task_queue``: locally first, then on that queue."""
+async def run_command(
+    activity: MethodAsyncSingleParam[Any, P, R], arg: P, *, task_queue: str, patch: str = LOCAL_COMMAND_PATCH
+) -> R:
+    """A command to an entity of the service behind ``task_queue``: locally first, then on that queue. ``patch``:
+    the patch under which this command became local (runs recorded before it keep the activity)."""
     name = getattr(activity, "__name__", "command")
-    if workflow.patched(LOCAL_COMMAND_PATCH):
+    if workflow.patched(patch):
         try:
             return await workflow.execute_local_activity_method(
                 activity,
