@@ -35,7 +35,9 @@ class CustomersActivities:
         try:
             found: Customer | None = await handle.query(CustomerWorkflow.get_customer)
         except RPCError as err:
-            if err.status is RPCStatusCode.NOT_FOUND:
-                return None  # never registered
+            # Never registered; or an ID the server refuses as a workflow ID (too long, say), which no registration
+            # can have used either. Callers validate IDs first; this keeps a bad one a refusal, never a retry loop.
+            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
             raise  # anything else (the worker unreachable, the server busy) is retried
         return found

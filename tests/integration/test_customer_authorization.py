@@ -51,8 +51,8 @@ async def test_a_customer_disabled_a_moment_ago_is_refused_at_once(stack: Stack,
 
 @pytest.mark.parametrize(
     "customer_id",
-    [str(uuid.uuid4()), "x" * 300, "../customer:1", "\u00e9\u6f22\U0001f600"],
-    ids=["never registered", "huge", "path-like", "non-ascii"],
+    [str(uuid.uuid4()), "x" * 300, "x" * 5000, "../customer:1", "\u00e9\u6f22\U0001f600", "a\x00b", ""],
+    ids=["never registered", "long", "longer than a workflow ID may be", "path-like", "non-ascii", "NUL", "empty"],
 )
 async def test_a_customer_never_registered_is_refused_as_not_found_not_retried(stack: Stack, customer_id: str) -> None:
     with pytest.raises(ApplicationError) as caught:
