@@ -143,8 +143,7 @@ class OrderWorkflow(OrderSignals):
                 CustomersActivities.authorize_customer,
                 AuthorizeCustomer(customer_id=order.customer_id),
                 CUSTOMERS_QUEUE,
-                command=True,
-                patch=LOCAL_AUTHORIZE_PATCH,
+                local=LOCAL_AUTHORIZE_PATCH,
             )
             compensations.append(("cancel_shopping_list", self._cancel_shopping_list))
             wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items]
@@ -168,7 +167,7 @@ class OrderWorkflow(OrderSignals):
                     total=order.total,
                 ),
                 PAYMENTS_QUEUE,
-                command=True,
+                local=LOCAL_COMMAND_PATCH,
             )
             await self._step(
                 4,
@@ -176,7 +175,7 @@ class OrderWorkflow(OrderSignals):
                 ShoppingListCommands.initiate_shopping,
                 ShoppingListRef(list_id=shopping_id),
                 DEPOT_QUEUE,
-                command=True,
+                local=LOCAL_COMMAND_PATCH,
             )
         except ActivityError as err:
             refused = business_error_in(err)
@@ -282,17 +281,16 @@ class OrderWorkflow(OrderSignals):
         arg: P,
         queue: str,
         *,
-        command: bool = False,
-        patch: str = LOCAL_COMMAND_PATCH,
+        local: str | None = None,
     ) -> R:
-        """One step; ``command``: a command to another entity, run locally first (``run_command``, under
-        ``patch``)."""
+        """One step; ``local``: a command to another entity, run locally first (``run_command``) under this
+        patch; None: an activity on ``queue``."""
         self._raise_if_cancel_requested()
         self._details(f"step {number}/{SAGA_STEPS}: {step.replace('_', ' ')}")
         started = workflow.now()
         try:
-            if command:
-                result = await run_command(activity, arg, task_queue=queue, patch=patch)
+            if local is not None:
+                result = await run_command(activity, arg, task_queue=queue, patch=local)
             else:
                 result = await run_activity(activity, arg, task_queue=queue)
         except ActivityError as err:
