@@ -52,11 +52,8 @@ class RequestModel(ApiModel):
     its zero value, for the domain rule to answer ("the store name cannot be blank"), not a schema error. A
     field the API needs is still *required* in the OpenAPI document, so a generated client sends it.
 
-    The zero value goes through the field's rule like a value sent (``validate_default``): a checkout that left
-    out its payment ID is a 400 before the basket is asked, never a 409 because the basket happens to be closed
-    (the fuzzer's find)."""
-
-    model_config = ConfigDict(validate_default=True)
+    A zero value skips the field's validator (a customer or bot ID left out means the caller), so a route whose
+    entity would answer a closed state first checks its required fields itself (``require_id``)."""
 
     @model_validator(mode="before")
     @classmethod
