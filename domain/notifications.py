@@ -11,6 +11,8 @@ _TEMPLATES = {
     "ordering.OrderCompleted": "Hi {name}, your order {ref} is paid and complete. Thank you!",
     "ordering.OrderCancelled": "Hi {name}, your order {ref} has been cancelled; nothing was charged.",
 }
+# The order events notifications needs: the others are never sent to it.
+NOTIFIED_EVENTS = frozenset(_TEMPLATES)
 
 
 def order_message(event_name: str, order: Order, customer_name: str) -> str | None:

@@ -348,7 +348,7 @@ async def test_checkout_starts_the_order_as_a_child_which_is_approved_and_the_ba
     assert await basket.handle.result() == checked_out
     assert basket.events() == [(STARTED, 1), (ADDED, 2), (ADDED, 3), (CHECKED_OUT, 4)]
     order_id = basket.basket_id
-    await mall.fakes.wait_for_event(order_id, "ordering.OrderApproved", ORDER.subscribers)
+    await mall.fakes.wait_for_event(order_id, "ordering.OrderApproved", ORDER.receivers("ordering.OrderApproved"))
     order_wf = order_workflow_id(order_id)
     assert mall.fakes.commands(order_wf) == [
         "authorize_customer",

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from domain.notifications import NOTIFIED_EVENTS
 from domain.ordering.events import OrderEvent, order_event
 from domain.ordering.model import OrderItem, OrderStatus
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "ordering"
-ORDER = EntitySpec(OrderEvent, order_event, subscribers=("ordering", "search", "notifications"), home_queue=TASK_QUEUE)
+ORDER = EntitySpec(
+    OrderEvent,
+    order_event,
+    subscribers=("ordering", "search", "notifications"),
+    home_queue=TASK_QUEUE,
+    interests=(("notifications", NOTIFIED_EVENTS),),  # no SMS for an approval: it is not sent there
+)
 
 
 def order_workflow_id(order_id: str) -> str:

@@ -4,7 +4,8 @@ An entity workflow keeps its aggregate's state. A command (an Update) is validat
 domain rule in the validator (rejected = nothing written), then re-run under a lock. A command that
 changes nothing (a release of a captured payment, an expiry that lost to a reservation) is answered
 with the state as it is and emits no event. Otherwise the new state is kept, the event is numbered and
-delivered to every subscriber's task queue through a projection activity.
+delivered to every subscriber's task queue that needs it (``EntitySpec.interests``) through a projection
+activity.
 
 Delivery: each subscriber has its own queue of events, delivered one after the other (so every read
 model sees one aggregate's events in order), independently of the others. The command answers once
@@ -28,7 +29,7 @@ from domain.shared.errors import NotFound
 from domain.shared.events import DomainEvent
 from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
 from workflows.shared.errors import checked, domain_failures
-from workflows.shared.spec import CATCH_UP, EntitySpec
+from workflows.shared.spec import CATCH_UP, INTERESTS_PATCH, EntitySpec
 
 S = TypeVar("S")
 
@@ -73,7 +74,9 @@ class Entity(Generic[S]):
                 await before_commit(new_state)
             event = self._commit(event_name, new_state)
             for queue in self.spec.subscribers:
-                self._enqueue(queue, event)
+                # (The patch is asked only where it changes something: entities without interests record none.)
+                if self.spec.receives(queue, event_name) or not workflow.patched(INTERESTS_PATCH):
+                    self._enqueue(queue, event)
             if wait:
                 await self._deliveries[self.spec.home_queue]
         if wait:

@@ -16,6 +16,9 @@ E = TypeVar("E", bound=DomainEvent)
 # How long a command waits for the copies in ``read_by_commands`` before it answers anyway: when such a
 # subscriber is healthy its copy is there long before; when it is down, the write still answers.
 CATCH_UP = timedelta(seconds=2)
+# Since this patch an entity delivers an event only to the subscribers whose ``interests`` name it; a run that
+# began before it keeps delivering every event to every subscriber (its history has those activities).
+INTERESTS_PATCH = "subscribers-receive-only-their-events"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,17 @@ class EntitySpec(Generic[S, E]):
     # Copies that the next command of a journey reads (baskets' and depot's catalogue: add an item, then
     # the saga's step 2): a command also waits for these, but never longer than ``CATCH_UP``.
     read_by_commands: tuple[str, ...] = ()
+    # Subscribers that need only some of the events, with the names they need (notifications: those a customer
+    # is told about). Every other subscriber gets every event. An event nobody reads costs an activity task and
+    # a workflow task of the entity's, so it is never sent (since ``INTERESTS_PATCH``).
+    interests: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def receives(self, queue: str, event_name: str) -> bool:
+        return next((event_name in names for subscriber, names in self.interests if subscriber == queue), True)
+
+    def receivers(self, event_name: str) -> tuple[str, ...]:
+        """The subscribers this event is delivered to."""
+        return tuple(queue for queue in self.subscribers if self.receives(queue, event_name))
 
     @property
     def kind(self) -> str:

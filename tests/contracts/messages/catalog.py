@@ -232,12 +232,14 @@ class Pair:
         return f"{self.event_name}->{self.subscriber}" + (f" ({variant})" if variant else "")
 
 
-# Every event of every entity the registry runs, to every subscriber its declaration names, in every state.
+# Every event of every entity the registry runs, to every subscriber its declaration names for it (all of them,
+# unless its ``interests`` say otherwise), in every state.
 PAIRS = tuple(
     Pair(aggregate, name, subscriber, event_state)
     for aggregate in AGGREGATES
     for subscriber in aggregate.subscribers
     for name in aggregate.event_names
+    if aggregate.spec.receives(subscriber, name)
     for event_state in STATES.get(name, ())
 )
 

@@ -35,6 +35,18 @@ def test_every_subscriber_runs_the_projection_its_events_are_pushed_to(aggregate
         assert aggregate.projection in DEFINITIONS[subscriber].activity_names(), (subscriber, aggregate.projection)
 
 
+def test_a_subscriber_that_needs_only_some_events_names_events_its_entity_emits() -> None:
+    """``interests`` narrow a subscriber, never invent one: a misspelt event name would silently send it nothing."""
+    for aggregate in AGGREGATES:
+        for subscriber, names in aggregate.spec.interests:
+            assert subscriber in aggregate.subscribers, (aggregate.field, subscriber)
+            assert subscriber != aggregate.spec.home_queue, "the owner's read model needs every event"
+            assert names and names <= set(aggregate.event_names), (aggregate.field, subscriber, names)
+    pairs = {(p.event_name, p.subscriber) for p in PAIRS}
+    assert ("ordering.OrderApproved", "notifications") not in pairs  # no SMS for an approval, so not sent
+    assert ("ordering.OrderApproved", "search") in pairs
+
+
 def test_every_event_has_a_provider_state_and_a_journey_through_the_workflows_into_it() -> None:
     assert set(STATES) == set(SPEC_EVENTS)
     names = [s.name for states in STATES.values() for s in states]
