@@ -42,12 +42,13 @@ async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 class TimeSkippingServer:
     """One time-skipping test server per module, replaced as soon as a test leaves its clock locked.
 
-    The test server keeps a count of what holds its clock still, and a few of its paths never give a hold
-    back: a workflow terminated with an activity outstanding (temporalio/sdk-java#1138), a workflow task
-    timed out while a local activity is held (seen here under CPU load: a conflict test with a 1 s task
-    timeout). From then on the clock only moves in real time, and the module's next timer test waits out
-    its days until pytest-timeout (CI lost 300 s and a run to this). After every test, with its workers
-    gone, the clock is asked to skip a minute: a free clock does so at once, a held one cannot."""
+    The test server keeps a count of what holds its clock still, and some of its paths never give a hold
+    back: a workflow terminated with an activity outstanding (temporalio/sdk-java#1138), and a workflow that
+    times out (seen here: a checkout test's order, left waiting for its bot while the test waited for the
+    basket with a free clock, was skipped to the server's 10-year run limit). From then on the clock moves
+    only in real time, and the module's next timer test waits out its hour until pytest-timeout (CI lost
+    300 s and a run to this). After every test, with its workers gone, the clock is asked to skip a minute:
+    a free clock does so at once, a held one cannot."""
 
     PROBE = timedelta(minutes=1)
     PROBE_LIMIT = 2.0  # seconds of real time: a free clock answers in milliseconds
