@@ -16,7 +16,8 @@ from temporalio.client import Client
 
 from activities.baskets.activities import BasketsActivities
 from activities.customers.activities import CustomersActivities
-from activities.depot.activities import DepotActivities, ShoppingListCommands
+from activities.depot.activities import ShoppingListCommands
+from activities.depot.catalog import DepotActivities
 from activities.notifications.activities import NotificationsActivities
 from activities.notifications.gateway import SmsGateway
 from activities.payments.invoices import InvoicesActivities

@@ -1,5 +1,4 @@
-"""What the saga asks of the depot: create the order's shopping list (from depot's read model), make it available,
-cancel it (commands to the list's workflow)."""
+"""The saga's commands to a shopping list: open it, make it available, cancel it."""
 
 from __future__ import annotations
 
@@ -9,35 +8,17 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from domain.depot import model as rules
 from domain.depot.model import ShoppingList, ShoppingListStatus
-from readmodels.depot.queries import products_and_their_stores
-from readmodels.shared.db import SessionFactory
+from domain.shared.errors import Conflict
 from workflows.depot.messages import (
     CreateShoppingList,
     ShoppingListRef,
     shopping_list_workflow_id,
 )
-from workflows.depot.opening import open_shopping_list
+from workflows.depot.opening import open_order_list
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 from workflows.shared.client import EntityGone, update_entity
-from workflows.shared.errors import domain_failures
-
-
-class DepotActivities:
-    def __init__(self, sessions: SessionFactory, client: Client) -> None:
-        self._sessions = sessions
-        self._client = client
-
-    @activity.defn
-    async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
-        """Saga step 2: one stop per store, names from depot's caches; the list starts ``pending``."""
-        stores, products = await products_and_their_stores(self._sessions, [line.product_id for line in cmd.items])
-        list_id = cmd.order_id  # one list per order: a retried step finds the same list
-        with domain_failures():
-            shopping_list = rules.create_shopping_list(list_id, cmd.order_id, cmd.items, stores, products)
-        await open_shopping_list(self._client, shopping_list)
-        return list_id
+from workflows.shared.errors import business_failure, domain_failures
 
 
 class ShoppingListCommands:
@@ -46,6 +27,21 @@ class ShoppingListCommands:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    @activity.defn
+    async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
+        """Saga step 2: open the order's list, one stop per store; it starts ``pending``. The list's own workflow
+        builds it from depot's caches, so this needs only a client (before that, this activity read depot's
+        read model itself: runs that recorded it still call it on depot's queue, and get the same list)."""
+        list_id = cmd.order_id  # one list per order: a retried step finds the same list
+        with domain_failures():
+            opened = await open_order_list(self._client, cmd)
+        if opened is None:
+            # Its run had already ended: an earlier attempt opened the list (and it is done since) or was refused.
+            closed = await self._closed_list(shopping_list_workflow_id(list_id))
+            if closed is None:
+                raise business_failure(Conflict(f"the shopping list for order {cmd.order_id} could not be opened"))
+        return list_id
 
     @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
@@ -61,11 +57,15 @@ class ShoppingListCommands:
         try:
             shopping_list: ShoppingList = await update_entity(self._client, workflow_id, ShoppingListWorkflow.cancel)
         except EntityGone:
-            # A list closes once it is completed or cancelled; its last state still answers a query.
-            with contextlib.suppress(RPCError):
-                closed: ShoppingList | None = await self._client.get_workflow_handle(workflow_id).query(
-                    ShoppingListWorkflow.get_shopping_list
-                )
-                return None if closed is None else closed.status
-            return None
+            closed = await self._closed_list(workflow_id)
+            return None if closed is None else closed.status
         return shopping_list.status
+
+    async def _closed_list(self, workflow_id: str) -> ShoppingList | None:
+        """A list closes once it is completed, cancelled or refused; its last state still answers a query."""
+        with contextlib.suppress(RPCError):
+            closed: ShoppingList | None = await self._client.get_workflow_handle(workflow_id).query(
+                ShoppingListWorkflow.get_shopping_list
+            )
+            return closed
+        return None

@@ -34,7 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.baskets.activities import BasketsActivities
 from activities.customers.activities import CustomersActivities
-from activities.depot.activities import DepotActivities, ShoppingListCommands
+from activities.depot.activities import ShoppingListCommands
 from activities.payments.invoices import InvoicesActivities
 from activities.payments.payments import PaymentsActivities
 from domain.ordering.model import Order
@@ -61,7 +61,7 @@ Kind = Literal["step", "compensation", "other"]
 _STEPS: dict[str, str] = {
     BasketsActivities.price_items.__name__: "pricing the items",
     CustomersActivities.authorize_customer.__name__: f"step 1/{SAGA_STEPS}: authorize customer",
-    DepotActivities.create_shopping_list.__name__: f"step 2/{SAGA_STEPS}: create shopping list",
+    ShoppingListCommands.create_shopping_list.__name__: f"step 2/{SAGA_STEPS}: create shopping list",
     PaymentsActivities.confirm_payment.__name__: f"step 3/{SAGA_STEPS}: confirm payment",
     ShoppingListCommands.initiate_shopping.__name__: f"step 4/{SAGA_STEPS}: initiate shopping",
     InvoicesActivities.create_invoice.__name__: "opening the invoice",

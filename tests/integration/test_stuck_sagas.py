@@ -10,7 +10,8 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.worker import Worker
 
-from activities.depot.activities import DepotActivities, ShoppingListCommands
+from activities.depot.activities import ShoppingListCommands
+from activities.depot.catalog import DepotActivities
 from activities.notifications.gateway import RecordingGateway
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from mallbots.stack import Stack, ephemeral_options
@@ -54,7 +55,7 @@ async def test_a_saga_stuck_on_a_transient_failure_is_listed_and_never_compensat
             stack.client,
             task_queue="depot",
             workflows=[ShoppingListWorkflow],
-            activities=activity_methods([DepotProjections(sessions), DepotActivities(sessions, stack.client), broken]),
+            activities=activity_methods([DepotProjections(sessions), DepotActivities(sessions), broken]),
         )
         ordering = DEFINITIONS["ordering"]
         resources = ServiceResources(

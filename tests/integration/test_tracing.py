@@ -179,9 +179,9 @@ async def test_a_checkout_is_one_trace_from_http_through_every_saga_step_to_its_
     assert _ancestors(run, by_id)[-1] is checkout
     assert by_id[run.parent_span_id].name == "StartChildWorkflow:OrderWorkflow"
 
-    # Every saga step's activity ran in it, under the order workflow, with its SQL below it (steps 3 and 4
-    # through the payment's and the list's updates and their projections; step 1 asks the customer's workflow);
-    # and the approval's projection.
+    # Every saga step's activity ran in it, under the order workflow, with its SQL below it (steps 2, 3 and 4
+    # through the list's and the payment's updates, their lookups and projections; step 1 asks the customer's
+    # workflow); and the approval's projection.
     for step in (*SAGA_STEPS, "apply_order_event"):
         runs = [s for s in spans if s.name == f"RunActivity:{step}"]
         assert runs, names
@@ -198,7 +198,10 @@ async def test_a_checkout_is_one_trace_from_http_through_every_saga_step_to_its_
         else:
             assert any(_is_sql(d) for d in below), f"no SQL under {step}"
     sql_parents = {by_id[s.parent_span_id].name for s in spans if _is_sql(s)}
-    assert "RunActivity:create_shopping_list" in sql_parents  # a statement's parent is the activity that ran it
+    # A statement's parent is the activity that ran it: step 2's list reads depot's caches in a local activity.
+    assert "RunActivity:look_up_products" in sql_parents
+    (step_2,) = [s for s in spans if s.name == "RunActivity:create_shopping_list"]
+    assert any(d.name == "RunActivity:look_up_products" for d in _descendants(step_2, spans)), _tree(spans)
 
     # The order ID on the saga's workflow spans and on the request that started it.
     assert _attributes(run).get(ORDER_ID) == order_id

@@ -35,14 +35,13 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from activities.depot.activities import ShoppingListCommands
 from activities.payments.payments import PaymentsActivities
 from domain.customers.model import Customer
-from domain.depot.model import ListItem, ShoppingList, ShoppingListStatus, Stop
+from domain.depot.model import DepotProduct, DepotStore, ShoppingListStatus
 from domain.ordering.model import OrderItem
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, NotFound
 from mallbots.services import DEFINITIONS
 from workflows.customers.messages import AuthorizeCustomer, AuthorizedCustomer
-from workflows.depot.messages import CreateShoppingList, ShoppingListRef
-from workflows.depot.opening import open_shopping_list
+from workflows.depot.messages import CreateShoppingList, DepotCatalog, ShoppingListRef
 from workflows.ordering.messages import (
     InvoicePaid,
     PriceItems,
@@ -62,12 +61,31 @@ ENTITIES: tuple[EntitySpec[Any, Any], ...] = tuple(
     wf.ENTITY for d in DEFINITIONS.values() for wf in d.workflows if hasattr(wf, "ENTITY")
 )
 
+# The saga's steps 1 and 2 run at once (``OPEN_LIST_PATCH``): which of the two starts (or retries) first is a race
+# between two local activities, not something the saga promises.
+TOGETHER = ("authorize_customer", "create_shopping_list")
 STAND_IN_QUEUE = "order-stand-ins"
 WAIT_LIMIT = 30  # seconds: only turns a hang into a failure, never a pass/fail criterion
 
 
 class TransientFailure(Exception):
     """A plain exception: Temporal retries it (what a database outage looks like to a workflow)."""
+
+
+def in_saga_order(names: list[str]) -> list[str]:
+    """Each run of consecutive attempts of the steps that run together, step 1's first; everything else as it
+    came. (Both steps end before anything else starts, so their attempts are always consecutive.)"""
+    ordered: list[str] = []
+    together: list[str] = []
+    for name in [*names, ""]:
+        if name in TOGETHER:
+            together.append(name)
+            continue
+        ordered += sorted(together, key=TOGETHER.index)
+        together = []
+        if name:
+            ordered.append(name)
+    return ordered
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,10 @@ class FakeActivities:
         self.shopping_lists: dict[str, ShoppingListStatus] = {}
         self.calls: list[Call] = []
         self.catalog: dict[str, OrderItem] = {}
+        # Live: the store each product is sold by, as the orders' lines say (what depot's caches would hold),
+        # unless a test sets what depot's caches hold instead.
+        self._sold_by: dict[str, str] = {}
+        self.depot_catalog: DepotCatalog | None = None
         self._business: dict[str, DomainError] = {}
         self._transient: dict[str, int] = {}
         self._gates: dict[str, tuple[Gate, Callable[[Call], bool]]] = {}
@@ -150,8 +172,9 @@ class FakeActivities:
         return [c for c in self.calls if c.workflow_id == workflow_id]
 
     def commands(self, workflow_id: str) -> list[str]:
-        """Names of every non-projection attempt made by this workflow, in order (retries repeated)."""
-        return [c.name for c in self.calls_by(workflow_id) if not c.name.startswith("apply_")]
+        """Names of every non-projection attempt made by this workflow, in order (retries repeated), the attempts of
+        steps that run at once listed in the saga's order (``in_saga_order``)."""
+        return in_saga_order([c.name for c in self.calls_by(workflow_id) if not c.name.startswith("apply_")])
 
     def attempts(self, workflow_id: str, name: str) -> int:
         return sum(1 for c in self.calls_by(workflow_id) if c.name == name)
@@ -242,8 +265,27 @@ class FakeActivities:
     async def create_shopping_list(self, cmd: CreateShoppingList) -> str:
         await self._record("create_shopping_list", cmd)
         if self.live:
-            await open_shopping_list(activity.client(), live_shopping_list(cmd))
-        return cmd.order_id  # one list per order, as the real activity does
+            self._sold_by.update((line.product_id, line.store_id) for line in cmd.items)
+            return await self._depot().create_shopping_list(cmd)
+        return cmd.order_id  # one list per order, as the real command does
+
+    @activity.defn
+    async def look_up_products(self, product_ids: list[str]) -> DepotCatalog:
+        """A list's opening asks it: ``depot_catalog`` if a test set it; otherwise every product an order's line
+        named exists, named by its ID, in a participating store named by its ID."""
+        await self._record("look_up_products", product_ids)
+        if self.depot_catalog is not None:
+            return self.depot_catalog
+        products = {
+            pid: DepotProduct(id=pid, store_id=self._sold_by[pid], name=pid)
+            for pid in product_ids
+            if pid in self._sold_by
+        }
+        stores = {
+            p.store_id: DepotStore(id=p.store_id, name=p.store_id, location="here", participating=True)
+            for p in products.values()
+        }
+        return DepotCatalog(stores=stores, products=products)
 
     @activity.defn
     async def initiate_shopping(self, ref: ShoppingListRef) -> None:
@@ -335,23 +377,6 @@ class FakeActivities:
                 raise LookupError(f"no fake for the activity {name} that the {queue} service serves")
             fakes.append(fake)
         return fakes
-
-
-def live_shopping_list(cmd: CreateShoppingList) -> ShoppingList:
-    """The list the real step would open, without depot's caches: one stop per store, the IDs as names."""
-    stops: dict[str, list[ListItem]] = {}
-    for line in cmd.items:
-        stops.setdefault(line.store_id, []).append(
-            ListItem(product_id=line.product_id, product_name=line.product_id, quantity=line.quantity)
-        )
-    return ShoppingList(
-        id=cmd.order_id,
-        order_id=cmd.order_id,
-        stops=tuple(
-            Stop(store_id=store, store_name=store, store_location="here", items=tuple(items))
-            for store, items in sorted(stops.items())
-        ),
-    )
 
 
 # ---- a stand-in order: the target of the signals invoices and shopping lists send --------------------

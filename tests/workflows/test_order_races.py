@@ -28,10 +28,12 @@ from domain.shared.errors import ErrorKind
 from tests.workflows.fakes import Mall, new_id, running_mall
 from workflows.depot.messages import AssignBot, shopping_list_workflow_id
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
+from workflows.ordering.messages import TASK_QUEUE as ORDERING_QUEUE
 from workflows.ordering.messages import OrderWorkflowInput, order_workflow_id
 from workflows.ordering.order_workflow import OrderWorkflow
 from workflows.payments.messages import AuthorizePayment, PaymentWorkflowInput, payment_workflow_id
 from workflows.payments.payment_workflow import PaymentWorkflow
+from workflows.shared.activity_options import LOCAL_COMMAND_RETRY
 
 ROUNDS = 10
 CUSTOMER = "customer-1"
@@ -240,7 +242,9 @@ async def test_an_order_cancelled_before_it_reserved_leaves_the_authorization_us
     mall: Mall,
 ) -> None:
     payment_id = await authorized_payment(mall)
-    gate = mall.fakes.block("create_shopping_list")
+    # Held on its fallback (after two quick local attempts fail), so the order's workflow task is free for the cancel.
+    mall.fakes.fail_transiently("create_shopping_list", LOCAL_COMMAND_RETRY.maximum_attempts)
+    gate = mall.fakes.block("create_shopping_list", lambda call: call.queue != ORDERING_QUEUE)
     cancelled_id = await place(mall, payment_id)
     await gate.wait_entered()
     cancel = asyncio.ensure_future(

@@ -15,14 +15,21 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from activities.depot.activities import ShoppingListCommands
 from domain.customers import model as customer_rules
-from domain.depot.model import ListItem, ShoppingList, ShoppingListStatus, Stop
+from domain.depot.model import DepotProduct, DepotStore, ListItem, ShoppingList, ShoppingListStatus, Stop, Wanted
 from domain.payments.invoice import Invoice, InvoiceStatus
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import ErrorKind, NotFound
 from tests.workflows.fakes import Gate, Mall, ReceivedSignal, new_id, running_mall, start_stand_in_order
 from workflows.customers.messages import AuthorizeCustomer
-from workflows.depot.messages import AssignBot, ShoppingListWorkflowInput, shopping_list_workflow_id
+from workflows.depot.messages import (
+    AssignBot,
+    CreateShoppingList,
+    DepotCatalog,
+    ShoppingListWorkflowInput,
+    shopping_list_workflow_id,
+)
 from workflows.depot.shopping_list_workflow import ShoppingListWorkflow
 from workflows.payments.invoice_workflow import InvoiceWorkflow
 from workflows.payments.messages import (
@@ -480,6 +487,75 @@ async def new_list(mall: Mall, *, task_timeout: timedelta | None = None) -> tupl
     created = await handle.execute_update(ShoppingListWorkflow.create, shopping_list)
     assert created == shopping_list
     return shopping_list, handle
+
+
+# Depot's caches as the saga's step 2 finds them: two stores, one product each.
+CATALOG = DepotCatalog(
+    stores={
+        "store-a": DepotStore(id="store-a", name="Zoo Shop", location="1st floor", participating=True),
+        "store-b": DepotStore(id="store-b", name="Art Shop", location="2nd floor", participating=True),
+    },
+    products={
+        "apple": DepotProduct(id="apple", store_id="store-a", name="Apple"),
+        "brush": DepotProduct(id="brush", store_id="store-b", name="Brush"),
+    },
+)
+
+
+def opening(order_id: str, *lines: tuple[str, str]) -> CreateShoppingList:
+    return CreateShoppingList(order_id=order_id, items=[Wanted(product_id=p, store_id=s, quantity=1) for p, s in lines])
+
+
+async def test_a_list_opened_by_the_saga_is_made_from_depots_caches_once_however_often_it_is_opened_at_once(
+    mall: Mall,
+) -> None:
+    mall.fakes.depot_catalog = CATALOG
+    order_id = new_id()
+    mall.track(shopping_list_workflow_id(order_id))
+    command = ShoppingListCommands(mall.client)
+    cmd = opening(order_id, ("apple", "store-a"), ("brush", "store-b"))
+
+    opened = await asyncio.gather(*(command.create_shopping_list(cmd) for _ in range(3)))
+
+    assert opened == [order_id] * 3
+    handle = mall.client.get_workflow_handle_for(ShoppingListWorkflow.run, shopping_list_workflow_id(order_id))
+    shopping_list = await handle.query(ShoppingListWorkflow.get_shopping_list)
+    assert shopping_list is not None
+    assert shopping_list.status is ShoppingListStatus.PENDING
+    # One stop per store, in the order of the stores' names, named from the caches.
+    assert [(stop.store_name, [i.product_name for i in stop.items]) for stop in shopping_list.stops] == [
+        ("Art Shop", ["Brush"]),
+        ("Zoo Shop", ["Apple"]),
+    ]
+    assert list_events(mall, order_id) == [(LIST_CREATED, 1)]
+    assert len([c for c in mall.fakes.calls if c.name == "look_up_products" and order_id in c.workflow_id]) == 1
+
+
+async def test_a_list_refused_by_depots_caches_writes_nothing_ends_its_run_and_refuses_a_second_opening(
+    mall: Mall,
+) -> None:
+    mall.fakes.depot_catalog = CATALOG
+    order_id = new_id()
+    mall.track(shopping_list_workflow_id(order_id))
+    command = ShoppingListCommands(mall.client)
+    cmd = opening(order_id, ("apple", "store-a"), ("ghost", "store-a"))
+
+    with pytest.raises(ApplicationError) as refused:
+        await command.create_shopping_list(cmd)
+
+    assert (refused.value.type, refused.value.message) == (
+        ErrorKind.NOT_FOUND.value,
+        "the product ghost does not exist",
+    )
+    assert refused.value.non_retryable
+    handle = mall.client.get_workflow_handle_for(ShoppingListWorkflow.run, shopping_list_workflow_id(order_id))
+    assert await handle.result() is None  # the run ended with no list: nothing waits on it
+    assert list_events(mall, order_id) == []
+    # An attempt that lost the first one's answer is refused too, never told the list exists.
+    with pytest.raises(ApplicationError) as again:
+        await command.create_shopping_list(cmd)
+    assert again.value.type == ErrorKind.CONFLICT.value
+    assert again.value.message == f"the shopping list for order {order_id} could not be opened"
 
 
 def list_events(mall: Mall, list_id: str) -> list[tuple[str, int]]:

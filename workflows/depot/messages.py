@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from domain.depot.events import ShoppingListEvent, shopping_list_event
-from domain.depot.model import ShoppingList, Wanted
+from domain.depot.model import DepotProduct, DepotStore, ShoppingList, Wanted
 from workflows.shared.spec import EntitySpec
 
 TASK_QUEUE = "depot"
@@ -23,6 +23,13 @@ class ShoppingListWorkflowInput(BaseModel):
 class CreateShoppingList(BaseModel):
     order_id: str
     items: list[Wanted]
+
+
+class DepotCatalog(BaseModel):
+    """Depot's copies of an order's products and of the stores that sell them (unknown IDs left out)."""
+
+    stores: dict[str, DepotStore]
+    products: dict[str, DepotProduct]
 
 
 class ShoppingListRef(BaseModel):

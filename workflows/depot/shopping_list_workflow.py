@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
-from temporalio.exceptions import FailureError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.depot.catalog import DepotActivities
     from domain.depot import model as rules
     from domain.depot.model import ShoppingList, ShoppingListStatus
-    from workflows.depot.messages import SHOPPING_LIST, AssignBot, ShoppingListWorkflowInput
+    from workflows.depot.messages import SHOPPING_LIST, AssignBot, CreateShoppingList, ShoppingListWorkflowInput
     from workflows.ordering.messages import ShoppingListCancelled, ShoppingListCompleted, order_workflow_id
     from workflows.ordering.signals import OrderSignals
+    from workflows.shared.activity_options import ACTIVITY_TIMEOUT, TRANSIENT_RETRY
     from workflows.shared.entity import Entity
+    from workflows.shared.errors import checked
 
 FINAL = (ShoppingListStatus.COMPLETED, ShoppingListStatus.CANCELLED)
 
@@ -24,12 +29,18 @@ class ShoppingListWorkflow:
     def __init__(self, input: ShoppingListWorkflowInput) -> None:
         self._id = input.list_id
         self._entity: Entity[ShoppingList] = Entity(self.ENTITY, state=input.shopping_list, number=input.number)
+        self._opening = asyncio.Lock()  # one opening at a time: a repeated one finds the first one's outcome
+        self._refusal: ApplicationError | None = None  # why the opening was refused: the run then ends, listless
 
     @workflow.run
     async def run(self, input: ShoppingListWorkflowInput) -> ShoppingList | None:
-        await workflow.wait_condition(lambda: self._entity.state is not None and self._entity.state.status in FINAL)
+        await workflow.wait_condition(self._ended)
         await self._entity.quiesce()
         return self._entity.state
+
+    def _ended(self) -> bool:
+        state = self._entity.state
+        return state.status in FINAL if state is not None else self._refusal is not None
 
     @workflow.update
     async def create(self, shopping_list: ShoppingList) -> ShoppingList:
@@ -37,6 +48,36 @@ class ShoppingListWorkflow:
             return self._entity.state  # a retried saga step finds the list it created
         workflow.set_current_details(f"Shopping list for order {shopping_list.order_id}")
         return await self._entity.apply("depot.ShoppingListCreated", lambda: shopping_list)
+
+    @workflow.update
+    async def open(self, cmd: CreateShoppingList) -> ShoppingList:
+        """Saga step 2: the order's list, one stop per store, made from depot's own copies of the products and
+        stores (a local activity: this worker serves depot's read model), so the saga sends a command and needs
+        no activity of depot's. A refusal (an unknown product, a store not in the mall) writes nothing and ends
+        the run; a repeated opening is answered with the first one's outcome."""
+        async with self._opening:
+            if self._entity.state is not None:
+                return self._entity.state
+            if self._refusal is not None:
+                raise self._refusal
+            catalog = await workflow.execute_local_activity_method(
+                DepotActivities.look_up_products,
+                [line.product_id for line in cmd.items],
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=TRANSIENT_RETRY,
+                summary="look up products (local)",
+            )
+            try:
+                shopping_list = checked(
+                    lambda: rules.create_shopping_list(
+                        cmd.order_id, cmd.order_id, cmd.items, catalog.stores, catalog.products
+                    )
+                )
+            except ApplicationError as refusal:
+                self._refusal = refusal
+                raise
+            workflow.set_current_details(f"Shopping list for order {cmd.order_id}")
+            return await self._entity.apply("depot.ShoppingListCreated", lambda: shopping_list)
 
     @workflow.update
     async def initiate(self) -> ShoppingList:
