@@ -61,31 +61,12 @@ ENTITIES: tuple[EntitySpec[Any, Any], ...] = tuple(
     wf.ENTITY for d in DEFINITIONS.values() for wf in d.workflows if hasattr(wf, "ENTITY")
 )
 
-# The saga's steps 1 and 2 run at once (``OPEN_LIST_PATCH``): which of the two starts (or retries) first is a race
-# between two local activities, not something the saga promises.
-TOGETHER = ("authorize_customer", "create_shopping_list")
 STAND_IN_QUEUE = "order-stand-ins"
 WAIT_LIMIT = 30  # seconds: only turns a hang into a failure, never a pass/fail criterion
 
 
 class TransientFailure(Exception):
     """A plain exception: Temporal retries it (what a database outage looks like to a workflow)."""
-
-
-def in_saga_order(names: list[str]) -> list[str]:
-    """Each run of consecutive attempts of the steps that run together, step 1's first; everything else as it
-    came. (Both steps end before anything else starts, so their attempts are always consecutive.)"""
-    ordered: list[str] = []
-    together: list[str] = []
-    for name in [*names, ""]:
-        if name in TOGETHER:
-            together.append(name)
-            continue
-        ordered += sorted(together, key=TOGETHER.index)
-        together = []
-        if name:
-            ordered.append(name)
-    return ordered
 
 
 @dataclass(frozen=True)
@@ -172,9 +153,8 @@ class FakeActivities:
         return [c for c in self.calls if c.workflow_id == workflow_id]
 
     def commands(self, workflow_id: str) -> list[str]:
-        """Names of every non-projection attempt made by this workflow, in order (retries repeated), the attempts of
-        steps that run at once listed in the saga's order (``in_saga_order``)."""
-        return in_saga_order([c.name for c in self.calls_by(workflow_id) if not c.name.startswith("apply_")])
+        """Names of every non-projection attempt made by this workflow, in order (retries repeated)."""
+        return [c.name for c in self.calls_by(workflow_id) if not c.name.startswith("apply_")]
 
     def attempts(self, workflow_id: str, name: str) -> int:
         return sum(1 for c in self.calls_by(workflow_id) if c.name == name)

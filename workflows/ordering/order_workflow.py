@@ -58,7 +58,7 @@ class _CancelRequested(Exception):
 class OrderWorkflow(OrderSignals):
     """``order:<id>``: the create-order saga (SPEC §2 step 4), then fulfilment, invoice and payment.
 
-    Steps: authorize customer and create shopping list (at once) → confirm payment → initiate shopping → approve.
+    Steps: authorize customer → create shopping list → confirm payment → initiate shopping → approve.
     A business failure compensates the completed steps in reverse (each compensation is registered
     before its step runs, so a step that failed half-way is undone too; compensations are idempotent)
     and rejects the order. Transient failures are retried by Temporal and never compensate.
@@ -138,15 +138,27 @@ class OrderWorkflow(OrderSignals):
         order = self._order()
         compensations: list[tuple[Compensation, Callable[[], Awaitable[None]]]] = []
         try:
-            if workflow.patched(OPEN_LIST_PATCH):
-                self._raise_if_cancel_requested()  # before anything is registered: nothing to undo yet
-                compensations.append(("cancel_shopping_list", self._cancel_shopping_list))
-                shopping_id = await self._authorize_and_open_list(order)
-            else:
-                await self._authorize_customer(order)
-                compensations.append(("cancel_shopping_list", self._cancel_shopping_list))
-                shopping_id = await self._create_shopping_list(order)
-                self._opened_list = shopping_id
+            await self._step(
+                1,
+                "authorize_customer",
+                CustomersActivities.authorize_customer,
+                AuthorizeCustomer(customer_id=order.customer_id),
+                CUSTOMERS_QUEUE,
+                local=LOCAL_AUTHORIZE_PATCH,
+            )
+            compensations.append(("cancel_shopping_list", self._cancel_shopping_list))
+            wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items]
+            # A command since OPEN_LIST_PATCH (the list builds itself from depot's read model), run locally first;
+            # runs that recorded no marker call the same activity on depot's queue, as they did.
+            shopping_id = await self._step(
+                2,
+                "create_shopping_list",
+                ShoppingListCommands.create_shopping_list,
+                CreateShoppingList(order_id=order.id, items=wanted),
+                DEPOT_QUEUE,
+                local=OPEN_LIST_PATCH,
+            )
+            self._opened_list = shopping_id  # kept by a rejected or cancelled order: the list existed
             compensations.append(("release_payment", self._release_payment))
             await self._step(
                 3,
@@ -198,51 +210,6 @@ class OrderWorkflow(OrderSignals):
         self._metrics.approved(self._order().created_at)
         self._status_attribute()
         return True
-
-    async def _authorize_and_open_list(self, order: Order) -> str:
-        """Steps 1 and 2 at once (since ``OPEN_LIST_PATCH``): neither needs the other's outcome, and both run
-        locally, so the saga waits for the slower one instead of both. Step 1 only reads; a list opened for a
-        customer it then refuses is cancelled by the compensation registered before both. A refusal is raised
-        once both have ended, so the compensation never races a step still in flight. The payment is reserved
-        only after both (step 3): a release is final, so a refused list must not use up the authorization."""
-        together = f"steps 1 and 2/{SAGA_STEPS}: authorize customer, create shopping list"
-        authorized, opening = await asyncio.gather(
-            self._authorize_customer(order, details=together),
-            self._create_shopping_list(order, local=OPEN_LIST_PATCH, details=together),
-            return_exceptions=True,
-        )
-        if isinstance(opening, str):
-            self._opened_list = opening  # kept by a rejected or cancelled order: the list existed
-        for outcome in (authorized, opening):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        assert isinstance(opening, str)
-        self._raise_if_cancel_requested()  # a cancel accepted meanwhile: nothing reserved yet, nothing to release
-        return opening
-
-    async def _authorize_customer(self, order: Order, *, details: str | None = None) -> None:
-        await self._step(
-            1,
-            "authorize_customer",
-            CustomersActivities.authorize_customer,
-            AuthorizeCustomer(customer_id=order.customer_id),
-            CUSTOMERS_QUEUE,
-            local=LOCAL_AUTHORIZE_PATCH,
-            details=details,
-        )
-
-    async def _create_shopping_list(self, order: Order, *, local: str | None = None, details: str | None = None) -> str:
-        """Step 2: an activity on depot's queue before ``OPEN_LIST_PATCH``, a command run locally first since."""
-        wanted = [Wanted(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in order.items]
-        return await self._step(
-            2,
-            "create_shopping_list",
-            ShoppingListCommands.create_shopping_list,
-            CreateShoppingList(order_id=order.id, items=wanted),
-            DEPOT_QUEUE,
-            local=local,
-            details=details,
-        )
 
     async def _fulfil(self) -> None:
         """Approved: wait for the bots (or a cancel), then invoice, then payment."""
@@ -319,12 +286,11 @@ class OrderWorkflow(OrderSignals):
         queue: str,
         *,
         local: str | None = None,
-        details: str | None = None,
     ) -> R:
         """One step; ``local``: a command to another entity, run locally first (``run_command``) under this
-        patch; None: an activity on ``queue``. ``details``: what the saga-step query shows meanwhile."""
+        patch; None: an activity on ``queue``."""
         self._raise_if_cancel_requested()
-        self._details(details or f"step {number}/{SAGA_STEPS}: {step.replace('_', ' ')}")
+        self._details(f"step {number}/{SAGA_STEPS}: {step.replace('_', ' ')}")
         started = workflow.now()
         try:
             if local is not None:

@@ -46,8 +46,8 @@ LOCAL_COMMAND_PATCH = "commands-run-locally-first"
 # asking customers' queue.
 LOCAL_AUTHORIZE_PATCH = "customer-authorized-locally-first"
 # The saga's step 2 (open the order's shopping list) became such a command under its own patch, once the list's
-# workflow learned to build itself from depot's read model; since then steps 1 and 2 also run at once. A run that
-# recorded no marker keeps step 2 as an activity on depot's queue, and the steps one after the other.
+# workflow learned to build itself from depot's read model. A run that recorded no marker keeps step 2 as an
+# activity on depot's queue.
 OPEN_LIST_PATCH = "shopping-list-opened-by-command"
 LOCAL_COMMAND_TIMEOUT = timedelta(seconds=10)
 LOCAL_COMMAND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=2)
