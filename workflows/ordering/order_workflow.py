@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, FailureError
 from temporalio.types import MethodAsyncSingleParam
 
 with workflow.unsafe.imports_passed_through():
@@ -181,7 +181,7 @@ class OrderWorkflow(OrderSignals):
                 DEPOT_QUEUE,
                 local=LOCAL_COMMAND_PATCH,
             )
-        except ActivityError as err:
+        except FailureError as err:
             refused = business_error_in(err)
             if refused is None:
                 raise
@@ -297,7 +297,7 @@ class OrderWorkflow(OrderSignals):
                 result = await run_command(activity, arg, task_queue=queue, patch=local)
             else:
                 result = await run_activity(activity, arg, task_queue=queue)
-        except ActivityError as err:
+        except FailureError as err:
             if business_error_in(err) is not None:
                 self._metrics.step(step, started, failed=True)
             raise

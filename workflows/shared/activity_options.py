@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, FailureError, RetryState
+from temporalio.exceptions import FailureError
 from temporalio.types import MethodAsyncSingleParam
 
 from workflows.shared.errors import business_error_in
@@ -57,7 +57,9 @@ async def run_command(
     activity: MethodAsyncSingleParam[Any, P, R], arg: P, *, task_queue: str, patch: str = LOCAL_COMMAND_PATCH
 ) -> R:
     """A command to an entity of the service behind ``task_queue``: locally first, then on that queue. ``patch``:
-    the patch under which this command became local (runs recorded before it keep the activity)."""
+    the patch under which this command became local (runs recorded before it keep the activity). A refusal is
+    raised as a ``FailureError``: the ``ActivityError`` around it from the queue, the ``ApplicationError`` itself
+    from a local run."""
     name = getattr(activity, "__name__", "command")
     if workflow.patched(patch):
         try:
@@ -69,16 +71,9 @@ async def run_command(
                 summary=f"{name} (local)",
             )
         except FailureError as err:
-            # A local activity's failure arrives as it was raised (no ActivityError around it, unlike an activity
-            # task's): the callers read a refusal out of an ActivityError, as run_activity raises it.
+            # A refusal is final: raised as it is (a local activity's failure arrives as it was raised, not inside
+            # an ActivityError, so callers catch FailureError and read it with business_error_in). Anything else
+            # (the target's workers down, the server busy) moves to the target's queue.
             if business_error_in(err) is not None:
-                raise ActivityError(
-                    f"{name} refused",
-                    scheduled_event_id=0,
-                    started_event_id=0,
-                    identity="",
-                    activity_type=name,
-                    activity_id="",
-                    retry_state=RetryState.NON_RETRYABLE_FAILURE,
-                ) from err
+                raise
     return await run_activity(activity, arg, task_queue=task_queue)
