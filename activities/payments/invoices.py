@@ -1,16 +1,15 @@
-"""What the order asks of invoices: open one when it is ready, cancel it when the order is cancelled."""
+"""What the order asks of invoices: open one when it is ready (an invoice exists only once the order can no
+longer be cancelled, so the saga never cancels one)."""
 
 from __future__ import annotations
-
-import contextlib
 
 from temporalio import activity
 from temporalio.client import Client
 
 from domain.payments.invoice import Invoice
 from workflows.payments.invoice_workflow import InvoiceWorkflow
-from workflows.payments.messages import TASK_QUEUE, CreateInvoice, InvoiceRef, InvoiceWorkflowInput, invoice_workflow_id
-from workflows.shared.client import EntityGone, create_entity, start_entity, update_entity
+from workflows.payments.messages import TASK_QUEUE, CreateInvoice, InvoiceWorkflowInput, invoice_workflow_id
+from workflows.shared.client import create_entity, start_entity
 
 
 class InvoicesActivities:
@@ -36,9 +35,3 @@ class InvoicesActivities:
         # None = opened by an earlier attempt and already paid or cancelled: it exists, which is the point.
         await create_entity(self._client, InvoiceWorkflow.open, invoice, start)
         return cmd.invoice_id
-
-    @activity.defn
-    async def cancel_invoice(self, cmd: InvoiceRef) -> None:
-        """A compensation; an invoice never opened, or already closed, needs nothing."""
-        with contextlib.suppress(EntityGone):
-            await update_entity(self._client, invoice_workflow_id(cmd.invoice_id), InvoiceWorkflow.cancel)

@@ -69,7 +69,6 @@ _STEPS: dict[str, str] = {
 _COMPENSATIONS: dict[str, str] = {
     ShoppingListCommands.cancel_shopping_list.__name__: "cancel shopping list",
     PaymentsActivities.release_payment.__name__: "release payment",
-    InvoicesActivities.cancel_invoice.__name__: "cancel invoice",
 }
 _PROJECTION_PREFIX = "apply_"  # event deliveries to the read models: counted, not listed
 

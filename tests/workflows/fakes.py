@@ -49,7 +49,7 @@ from workflows.ordering.messages import (
     ShoppingListCompleted,
     order_workflow_id,
 )
-from workflows.payments.messages import CapturePayment, CreateInvoice, InvoiceRef, ReleasePayment, ReservePayment
+from workflows.payments.messages import CapturePayment, CreateInvoice, ReleasePayment, ReservePayment
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 from workflows.shared.errors import business_failure
 from workflows.shared.spec import EntitySpec
@@ -319,10 +319,6 @@ class FakeActivities:
     async def create_invoice(self, cmd: CreateInvoice) -> str:
         await self._record("create_invoice", cmd)
         return cmd.invoice_id
-
-    @activity.defn
-    async def cancel_invoice(self, cmd: InvoiceRef) -> None:
-        await self._record("cancel_invoice", cmd)
 
     # ---- baskets ---------------------------------------------------------------------------------
 

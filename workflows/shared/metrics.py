@@ -56,8 +56,8 @@ STEP_VALUES: tuple[SagaStep, ...] = (
     "initiate_shopping",
     "approve_order",
 )
-Compensation = Literal["cancel_shopping_list", "release_payment", "cancel_invoice"]
-COMPENSATION_VALUES: tuple[Compensation, ...] = ("cancel_shopping_list", "release_payment", "cancel_invoice")
+Compensation = Literal["cancel_shopping_list", "release_payment"]
+COMPENSATION_VALUES: tuple[Compensation, ...] = ("cancel_shopping_list", "release_payment")
 BasketClosed = Literal["checked_out", "cancelled", "expired"]
 BASKET_CLOSED_VALUES: tuple[BasketClosed, ...] = ("checked_out", "cancelled", "expired")
 # Histograms in seconds, whose buckets the runtime is configured with.

@@ -452,8 +452,8 @@ async def _released_payment(mall: Mall, p: Params) -> str:
 
 
 async def _invoice_cancelled(mall: Mall, p: Params) -> str:
-    """The compensation the saga runs when an order with an open invoice is cancelled
-    (``InvoicesActivities.cancel_invoice``), sent as that activity sends it."""
+    """An open invoice's cancel (``InvoiceWorkflow.cancel``). The saga never sends it today: an invoice opens only
+    once the list is completed, and from then on the order can no longer be cancelled."""
     order_id = await mall.ready(p)
     await mall.update(invoice_workflow_id(order_id), InvoiceWorkflow.cancel)
     return order_id
