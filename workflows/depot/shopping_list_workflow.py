@@ -70,7 +70,7 @@ class ShoppingListWorkflow:
             try:
                 shopping_list = checked(
                     lambda: rules.create_shopping_list(
-                        cmd.order_id, cmd.order_id, cmd.items, catalog.stores, catalog.products
+                        self._id, cmd.order_id, cmd.items, catalog.stores, catalog.products
                     )
                 )
             except ApplicationError as refusal:
