@@ -502,23 +502,25 @@ CATALOG = DepotCatalog(
 )
 
 
-def opening(order_id: str, *lines: tuple[str, str]) -> CreateShoppingList:
-    return CreateShoppingList(order_id=order_id, items=[Wanted(product_id=p, store_id=s, quantity=1) for p, s in lines])
+def opening(mall: Mall, *lines: tuple[str, str]) -> tuple[CreateShoppingList, ListHandle]:
+    """A new order's opening of its list, with these (product, store) lines, against ``CATALOG``; and the list."""
+    mall.fakes.depot_catalog = CATALOG
+    order_id = new_id()
+    workflow_id = mall.track(shopping_list_workflow_id(order_id))
+    cmd = CreateShoppingList(order_id=order_id, items=[Wanted(product_id=p, store_id=s, quantity=1) for p, s in lines])
+    return cmd, mall.client.get_workflow_handle_for(ShoppingListWorkflow.run, workflow_id)
 
 
 async def test_a_list_opened_by_the_saga_is_made_from_depots_caches_once_however_often_it_is_opened_at_once(
     mall: Mall,
 ) -> None:
-    mall.fakes.depot_catalog = CATALOG
-    order_id = new_id()
-    mall.track(shopping_list_workflow_id(order_id))
+    cmd, handle = opening(mall, ("apple", "store-a"), ("brush", "store-b"))
+    order_id = cmd.order_id
     command = ShoppingListCommands(mall.client)
-    cmd = opening(order_id, ("apple", "store-a"), ("brush", "store-b"))
 
     opened = await asyncio.gather(*(command.create_shopping_list(cmd) for _ in range(3)))
 
     assert opened == [order_id] * 3
-    handle = mall.client.get_workflow_handle_for(ShoppingListWorkflow.run, shopping_list_workflow_id(order_id))
     shopping_list = await handle.query(ShoppingListWorkflow.get_shopping_list)
     assert shopping_list is not None
     assert shopping_list.status is ShoppingListStatus.PENDING
@@ -534,11 +536,9 @@ async def test_a_list_opened_by_the_saga_is_made_from_depots_caches_once_however
 async def test_a_list_refused_by_depots_caches_writes_nothing_ends_its_run_and_refuses_a_second_opening(
     mall: Mall,
 ) -> None:
-    mall.fakes.depot_catalog = CATALOG
-    order_id = new_id()
-    mall.track(shopping_list_workflow_id(order_id))
+    cmd, handle = opening(mall, ("apple", "store-a"), ("ghost", "store-a"))
+    order_id = cmd.order_id
     command = ShoppingListCommands(mall.client)
-    cmd = opening(order_id, ("apple", "store-a"), ("ghost", "store-a"))
 
     with pytest.raises(ApplicationError) as refused:
         await command.create_shopping_list(cmd)
@@ -548,7 +548,6 @@ async def test_a_list_refused_by_depots_caches_writes_nothing_ends_its_run_and_r
         "the product ghost does not exist",
     )
     assert refused.value.non_retryable
-    handle = mall.client.get_workflow_handle_for(ShoppingListWorkflow.run, shopping_list_workflow_id(order_id))
     assert await handle.result() is None  # the run ended with no list: nothing waits on it
     assert list_events(mall, order_id) == []
     # An attempt that lost the first one's answer is refused too, never told the list exists.
