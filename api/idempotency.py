@@ -4,8 +4,9 @@ A key is bound, in the owning service's ``idempotency_keys`` table, to what it w
 method, the path and a fingerprint of the body. The same key again with the same request replays the stored
 answer (``Idempotent-Replayed: true``) without doing anything twice; with another method, path or body it is
 a 422. Two identical requests racing with one key both go through to the entity, which applies the command
-once (the key is the update's ID; a create's entity ID is derived from the key). An answer is stored unless
-it is a 5xx, so a request that met an outage runs again when retried. If a process dies between the command
+once (the key is the update's ID; a create's entity ID is derived from the key). An answer is stored (before its
+last byte is sent, so a retry cannot overtake it) unless it is a 5xx, so a request that met an outage runs
+again when retried. If a process dies between the command
 and storing its answer, the retry sends the command again: an entity still running answers it from its
 update ID; one that has ended since answers as it would now (e.g. 409 "the basket is checked out").
 
@@ -160,6 +161,10 @@ class Idempotency:
                 answered["status"] = message["status"]
             elif message["type"] == "http.response.body":
                 answered["body"] += message.get("body", b"")
+                if not message.get("more_body"):
+                    # Stored before the last byte goes out: a client that retries the moment it has the
+                    # answer must find it stored and be replayed, not race this write.
+                    await _store(sessions, table, scoped, key, answered["status"], answered["body"])
             await send(message)
 
         token = current_key.set(scoped)
@@ -167,16 +172,21 @@ class Idempotency:
             await self.app(scope, replay_receive, recording_send)
         finally:
             current_key.reset(token)
-        if answered["status"] < 500:
-            try:
-                async with sessions.begin() as session:
-                    await (await session.connection()).execute(
-                        table.update()
-                        .where(table.c.key == scoped)
-                        .values(status_code=answered["status"], body=answered["body"], completed_at=datetime.now(UTC))
-                    )
-            except OperationalError:  # the answer went out; a retry runs the request again, deduplicated
-                log.warning("could not store the answer to Idempotency-Key %r: the database is unavailable", key)
+
+
+async def _store(sessions: SessionFactory, table: Table, scoped: str, key: str, status: int, body: bytes) -> None:
+    """Keep the answer for the key's retries, unless it is a 5xx (a retry after an outage runs again)."""
+    if status >= 500:
+        return
+    try:
+        async with sessions.begin() as session:
+            await (await session.connection()).execute(
+                table.update()
+                .where(table.c.key == scoped)
+                .values(status_code=status, body=body, completed_at=datetime.now(UTC))
+            )
+    except OperationalError:  # the answer goes out anyway; a retry runs the request again, deduplicated
+        log.warning("could not store the answer to Idempotency-Key %r: the database is unavailable", key)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -8,8 +8,18 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import Message
 
+from api.auth import Principal
+from api.idempotency import Idempotency
 from api.schemas import error_body
+from mallbots.stack import Stack
+from readmodels.stores.tables import IDEMPOTENCY_KEYS
 from tests.integration.conftest import Shop
 
 
@@ -55,6 +65,55 @@ async def test_the_same_key_and_body_in_another_json_spelling_is_the_same_reques
     assert again.status_code == 200 and again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
+
+
+async def test_the_answer_is_stored_before_its_last_byte_reaches_the_client(stack: Stack) -> None:
+    """A client may retry the moment it has the answer: if the middleware stored it only after sending, the
+    retry could overtake the write and run the request again (seen once in CI: a 200 without the replayed
+    header). So the table must hold the answer when the last body chunk is sent, and a retry replays it."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        return JSONResponse({"id": "store-1"})
+
+    databases = stack.databases
+    assert databases is not None
+    inner = Starlette(routes=[Route("/api/stores", endpoint, methods=["POST"])])
+    middleware = Idempotency(inner, sessions=lambda: databases.sessions)
+    key = uuid.uuid4().hex
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/stores",
+        "headers": [(b"idempotency-key", key.encode()), (b"content-type", b"application/json")],
+        "query_string": b"",
+        "state": {"principal": Principal(subject="", roles=frozenset())},
+        "app": inner,
+    }
+    stored_when_sent: list[object] = []
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b'{"name": "S"}', "more_body": False}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            async with databases.sessions("stores").begin() as session:
+                row = (
+                    await (await session.connection()).execute(
+                        select(IDEMPOTENCY_KEYS).where(IDEMPOTENCY_KEYS.c.key == key)
+                    )
+                ).one()
+            stored_when_sent.append(row.status_code)
+        sent.append(message)
+
+    await middleware({**scope}, receive, send)
+    first_body = sent[-1]["body"]
+    sent.clear()
+    await middleware({**scope}, receive, send)
+
+    assert stored_when_sent == [200, 200]
+    assert sent[0]["status"] == 200 and (b"idempotent-replayed", b"true") in sent[0]["headers"]
+    assert sent[-1]["body"] == first_body
 
 
 async def test_a_retried_add_item_adds_once_and_answers_as_the_first_time(api: httpx.AsyncClient, shop: Shop) -> None:
