@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -383,6 +384,13 @@ async def test_paying_an_invoice_captures_the_payment_then_tells_the_order_it_wa
     assert paid.status is InvoiceStatus.PAID
     captures = [(c.queue, c.arg) for c in mall.fakes.calls_by(handle.id) if c.name == "capture_payment"]
     assert captures == [("payments", CapturePayment(payment_id="payment-1", order_id=invoice.order_id))]
+    # An activity task, never a local activity: the payment runs on the invoice's own worker (run_command's rule).
+    history = await handle.fetch_history()
+    assert [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ] == ["capture_payment"]
     assert await order.result() == [ReceivedSignal(name="invoice_paid", payload={"invoice_id": invoice.id})]
     assert await handle.result() == paid
     assert invoice_events(mall, invoice.id) == [(INVOICE_CREATED, 1), (INVOICE_PAID, 2)]

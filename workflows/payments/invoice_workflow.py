@@ -10,7 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ordering.signals import OrderSignals
     from workflows.payments.messages import INVOICE, CapturePayment, InvoiceWorkflowInput
     from workflows.payments.messages import TASK_QUEUE as PAYMENTS_QUEUE
-    from workflows.shared.activity_options import run_activity
+    from workflows.shared.activity_options import run_command
     from workflows.shared.entity import Entity
 
 
@@ -55,9 +55,8 @@ class InvoiceWorkflow:
     async def _settle(self, invoice: Invoice) -> None:
         """Capture the reserved payment, then tell the order: both before the invoice counts as paid."""
         capture = CapturePayment(payment_id=invoice.payment_id, order_id=invoice.order_id)
-        # An activity, not a local command (run_command): the payment's workflow runs on this same worker, and an
-        # invoice holding its cache slot with a local activity could leave the payment no slot to answer in.
-        await run_activity(PaymentsActivities.capture_payment, capture, task_queue=PAYMENTS_QUEUE)
+        # The payment runs on this same worker: run_command sends it as an activity, never locally.
+        await run_command(PaymentsActivities.capture_payment, capture, task_queue=PAYMENTS_QUEUE)
         order = workflow.get_external_workflow_handle(order_workflow_id(invoice.order_id))
         await order.signal(OrderSignals.invoice_paid, InvoicePaid(invoice_id=invoice.id))
 

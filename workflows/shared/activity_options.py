@@ -59,9 +59,12 @@ async def run_command(
     """A command to an entity of the service behind ``task_queue``: locally first, then on that queue. ``patch``:
     the patch under which this command became local (runs recorded before it keep the activity). A refusal is
     raised as a ``FailureError``: the ``ActivityError`` around it from the queue, the ``ApplicationError`` itself
-    from a local run."""
+    from a local run. A command to the caller's own queue is always an activity (see below)."""
     name = getattr(activity, "__name__", "command")
-    if workflow.patched(patch):
+    # Never locally to an entity on this same worker: the local activity would hold this run's workflow task and
+    # cache slot while the target's run, which needs one to answer, waits for a slot (seen with a cache of one run:
+    # an invoice's capture of its payment waited out the local attempt). No patch is asked: no run recorded one.
+    if task_queue != workflow.info().task_queue and workflow.patched(patch):
         try:
             return await workflow.execute_local_activity_method(
                 activity,
