@@ -61,7 +61,10 @@ class Settings(BaseSettings):
     temporal_metrics_address: str | None = Field(
         default=None, description="host:port to serve the Temporal SDK's Prometheus metrics on"
     )
-    workflow_sandbox: bool = Field(default=True, description="run workflows in Temporal's determinism sandbox")
+    workflow_sandbox: bool = Field(
+        default=False,
+        description="run workflows in the SDK's default determinism sandbox, as the workflow tests and replays do",
+    )
     # Each service's worker keeps this many workflow runs in memory (the SDK's sticky cache); one evicted is
     # replayed from its history at its next task. Bounded so that memory stays flat however many baskets, orders
     # and payments are open: the cache is the only per-entity memory a worker holds.

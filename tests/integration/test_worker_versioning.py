@@ -70,7 +70,7 @@ def _v2_workers(stack: Stack) -> list[Worker]:
         task_queue=ordering.task_queue,
         workflows=[ChangedOrderWorkflow],
         activities=activity_methods(ordering.activity_objects(resources)),
-        workflow_runner=bootstrap.SANDBOXED,
+        workflow_runner=bootstrap.UNSANDBOXED,  # as the workers run (mallbots.bootstrap)
         deployment_config=versioning.deployment_config(settings),
     )
     return [*bootstrap.build_workers(settings, stack.client, stack.databases, others), changed]

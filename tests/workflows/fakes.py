@@ -39,6 +39,7 @@ from domain.depot.model import DepotProduct, DepotStore, ShoppingListStatus
 from domain.ordering.model import OrderItem
 from domain.payments.model import Payment, PaymentStatus
 from domain.shared.errors import DomainError, NotFound
+from mallbots.bootstrap import SANDBOXED
 from mallbots.services import DEFINITIONS
 from workflows.customers.messages import AuthorizeCustomer, AuthorizedCustomer
 from workflows.depot.messages import CreateShoppingList, DepotCatalog, ShoppingListRef
@@ -460,6 +461,8 @@ async def running_mall(env: WorkflowEnvironment) -> AsyncIterator[Mall]:
                     task_queue=queue,
                     workflows=list(WORKFLOWS_BY_QUEUE.get(queue, ())),
                     activities=mall.fakes.for_queue(queue),
+                    # The SDK's default sandbox: where a non-deterministic call fails (the workers run without it).
+                    workflow_runner=SANDBOXED,
                 )
             )
         await stack.enter_async_context(

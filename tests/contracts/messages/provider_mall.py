@@ -32,10 +32,10 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.common import RawValue, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notifications.gateway import RecordingGateway
 from domain.ordering.model import Order, OrderStatus
+from mallbots.bootstrap import SANDBOXED
 from mallbots.db import Databases
 from mallbots.services import DEFINITIONS, ServiceResources, activity_methods
 from readmodels.baskets.queries import catalog_products
@@ -83,8 +83,8 @@ from workflows.stores.messages import (
 from workflows.stores.product_workflow import ProductWorkflow
 from workflows.stores.store_workflow import StoreWorkflow
 
-# The production sandbox (``mallbots.bootstrap``): the workflows run as they do in a worker process.
-SANDBOX = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
+# The SDK's default sandbox, as the workflow tests run it: a non-deterministic call in a workflow fails here too.
+SANDBOX = SANDBOXED
 DELIVERY_TIMEOUT = 60.0  # a whole saga on a loaded two-core machine, with room
 EXPIRING_PAYMENT_TTL = 1.0  # seconds: the payment workflow's own timer, in real time
 PROJECTIONS = {aggregate.projection for aggregate in AGGREGATES}
