@@ -4,11 +4,11 @@ A key is bound, in the owning service's ``idempotency_keys`` table, to what it w
 method, the path and a fingerprint of the body. The same key again with the same request replays the stored
 answer (``Idempotent-Replayed: true``) without doing anything twice; with another method, path or body it is
 a 422. Two identical requests racing with one key both go through to the entity, which applies the command
-once (the key is the update's ID; a create's entity ID is derived from the key). An answer is stored (before its
-last byte is sent, so a retry cannot overtake it) unless it is a 5xx, so a request that met an outage runs
-again when retried. If a process dies between the command
-and storing its answer, the retry sends the command again: an entity still running answers it from its
-update ID; one that has ended since answers as it would now (e.g. 409 "the basket is checked out").
+once (the key is the update's ID; a create's entity ID is derived from the key). An answer is stored before
+its last byte is sent, so a retry cannot overtake the write; a 5xx is not stored, so a request that met an
+outage runs again when retried. If a process dies between the command and storing its answer, the retry sends
+the command again: an entity still running answers it from its update ID; one that has ended since answers as
+it would now (e.g. 409 "the basket is checked out").
 
 Keys are the caller's own: stored (and used as update IDs and to derive created IDs) prefixed by the
 subject and roles of the caller's token (``api.auth``), so one caller's key never replays, or collides with,
