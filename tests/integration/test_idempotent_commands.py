@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Message
 
-from api.auth import Principal
+from api.auth import ANONYMOUS
 from api.idempotency import Idempotency
 from api.schemas import error_body
 from mallbots.stack import Stack
@@ -86,7 +86,7 @@ async def test_the_answer_is_stored_before_its_last_byte_reaches_the_client(stac
         "path": "/api/stores",
         "headers": [(b"idempotency-key", key.encode()), (b"content-type", b"application/json")],
         "query_string": b"",
-        "state": {"principal": Principal(subject="", roles=frozenset())},
+        "state": {"principal": ANONYMOUS},
         "app": inner,
     }
     stored_when_sent: list[object] = []

@@ -83,8 +83,6 @@ from workflows.stores.messages import (
 from workflows.stores.product_workflow import ProductWorkflow
 from workflows.stores.store_workflow import StoreWorkflow
 
-# The SDK's default sandbox, as the workflow tests run it: a non-deterministic call in a workflow fails here too.
-SANDBOX = SANDBOXED
 DELIVERY_TIMEOUT = 60.0  # a whole saga on a loaded two-core machine, with room
 EXPIRING_PAYMENT_TTL = 1.0  # seconds: the payment workflow's own timer, in real time
 PROJECTIONS = {aggregate.projection for aggregate in AGGREGATES}
@@ -155,7 +153,7 @@ async def run_services(client: Client, databases: Databases, deliveries: Deliver
             task_queue=definition.task_queue,
             workflows=list(definition.workflows),
             activities=activities,
-            workflow_runner=SANDBOX,
+            workflow_runner=SANDBOXED,  # the SDK's default sandbox, as the workflow tests run it
             max_concurrent_activities=50,
         )
         await stack.enter_async_context(worker)
