@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from domain.ordering.rejections import RejectionCategory
 from mallbots.codec import PayloadKey
-from mallbots.devstack.ports import free_port
+from mallbots.devstack.ports import free_port, free_port_run
 from mallbots.devstack.temporal import LocalTemporal
 from mallbots.identity import LocalIssuer
 from mallbots.metrics import subscribed_families
@@ -172,7 +172,9 @@ async def endpoints(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E
         # A stack joining "a deployment's" Temporal (this server) brings its own key and token issuer.
         signing_key = tmp / "auth-signing-key.pem"
         signing_key.write_text(LocalIssuer.generate("mallbots").pem())
-        sdk_port, workers_port = free_port(), free_port()
+        # Bound only once the stack's Postgres is up: chosen below the ephemeral range, which no connection takes.
+        sdk_port = free_port_run(2)
+        workers_port = sdk_port + 1
         settings = Settings(
             data_dir=tmp,
             temporal_address=server.address,

@@ -6,14 +6,15 @@ left."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mallbots import versioning
+from mallbots.devstack.ports import free_port_run
 from mallbots.processes import ProcessLayout
 from mallbots.stack import Stack, ephemeral_options
 from mallbots.tools.bench import ClientTally, journey, open_mall, prepare_orders
@@ -23,43 +24,32 @@ from workflows.ordering.messages import order_workflow_id
 ORDERS = 3
 
 
-def _free_ports(count: int) -> int:
-    """The first of ``count`` consecutive loopback ports that are free now (each process of the stack serves its
-    metrics on the next port after the one before)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = int(probe.getsockname()[1])
-        if first + count > 65535:
-            continue
-        taken = []
-        try:
-            for port in range(first, first + count):
-                held = socket.socket()
-                taken.append(held)
-                held.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for held in taken:
-                held.close()
-    raise RuntimeError(f"no {count} consecutive free loopback ports")
+@dataclass(frozen=True)
+class MetricsPorts:
+    """Each process of the stack serves its metrics on the port after the one before: the SDK's of two worker
+    processes then two API processes from ``sdk``, the workers' own from ``worker``."""
 
-
-SDK_METRICS = _free_ports(4)  # two worker processes, then two API processes
-WORKER_METRICS = _free_ports(2)
+    sdk: int
+    worker: int
 
 
 @pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+def metrics_ports() -> MetricsPorts:
+    # Chosen when the stack starts, not when the module is collected (a port free at collection may be any
+    # other server's or connection's by the time this module runs), and below the ephemeral range.
+    first = free_port_run(6)
+    return MetricsPorts(sdk=first, worker=first + 4)
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory, metrics_ports: MetricsPorts) -> AsyncIterator[Stack]:
     options = ephemeral_options(tmp_path_factory.mktemp("layout"), processes=ProcessLayout(workers=2, api=2))
     options.settings = options.settings.model_copy(
         update={
             "worker_versioning": True,
             "log_level": "WARNING",
-            "temporal_metrics_address": f"127.0.0.1:{SDK_METRICS}",
-            "metrics_address": f"127.0.0.1:{WORKER_METRICS}",
+            "temporal_metrics_address": f"127.0.0.1:{metrics_ports.sdk}",
+            "metrics_address": f"127.0.0.1:{metrics_ports.worker}",
         }
     )
     async with Stack(options) as running:
@@ -110,18 +100,18 @@ async def test_a_stop_ends_every_child(tmp_path: Path) -> None:
     assert stopped.children == [] and not stopped.abandoned
 
 
-async def test_each_process_serves_its_metrics_on_a_port_of_its_own(stack: Stack) -> None:
+async def test_each_process_serves_its_metrics_on_a_port_of_its_own(stack: Stack, metrics_ports: MetricsPorts) -> None:
     """Set once, ``MALLBOTS_TEMPORAL_METRICS_ADDRESS`` is the first worker process's port, the next ones the other
     workers', then the API processes'; the parent serves none (it once took the first port, and the first worker
     process then failed to start)."""
     async with httpx.AsyncClient(timeout=10) as scrape:
-        for port in (SDK_METRICS, SDK_METRICS + 1):
+        for port in (metrics_ports.sdk, metrics_ports.sdk + 1):
             body = (await scrape.get(f"http://127.0.0.1:{port}/metrics")).text
             # A worker's SDK metrics, with the workflows' domain metrics.
             assert "temporal_worker_start" in body and "mallbots_orders_total" in body, port
-        for port in (SDK_METRICS + 2, SDK_METRICS + 3):
+        for port in (metrics_ports.sdk + 2, metrics_ports.sdk + 3):
             body = (await scrape.get(f"http://127.0.0.1:{port}/metrics")).text
             assert "temporal_request" in body and "temporal_worker_start" not in body, port  # a client's only
-        for port in (WORKER_METRICS, WORKER_METRICS + 1):
+        for port in (metrics_ports.worker, metrics_ports.worker + 1):
             body = (await scrape.get(f"http://127.0.0.1:{port}/metrics")).text
             assert "mallbots_projection_lag_seconds" in body, port
