@@ -105,16 +105,23 @@ def _require_payload_keys(settings: Settings) -> None:
 
 
 def _run_stack(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Runs a command's stack; a privacy, authentication or transport setting it cannot start with, or a schema
-    its database user may not bring to head, ends it with the reason, no traceback."""
+    """Runs a command's stack; a privacy, authentication, transport or metrics setting it cannot start with, or a
+    schema its database user may not bring to head, ends it with the reason, no traceback."""
     from api.auth import AuthConfigError
     from mallbots.codec import PrivacyConfigError
+    from mallbots.metrics import MetricsAddressError
     from mallbots.migrate import MigrationRightsError
     from mallbots.transport import TransportConfigError
 
     try:
         asyncio.run(main())
-    except (PrivacyConfigError, TransportConfigError, AuthConfigError, MigrationRightsError) as err:
+    except (
+        PrivacyConfigError,
+        TransportConfigError,
+        AuthConfigError,
+        MigrationRightsError,
+        MetricsAddressError,
+    ) as err:
         console.print(f"[red]cannot start[/]: {err}")
         raise typer.Exit(2) from None
 

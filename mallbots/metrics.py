@@ -51,13 +51,21 @@ log = logging.getLogger(__name__)
 SAGA_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
+class MetricsAddressError(RuntimeError):
+    """A metrics address this process cannot serve on (taken, or not this host's): a start-up error that names
+    the setting, not a traceback from deep in the SDK."""
+
+
 def sdk_runtime(bind_address: str) -> Runtime:
     """The SDK runtime of a process's client, serving its metrics on ``bind_address``: the SDK's own (names and
     units as the SDK makes them, which the dashboards use) and the workflows' domain metrics, whose histograms
     get buckets in seconds (the SDK's default buckets are for milliseconds)."""
     buckets = {name: list(SAGA_BUCKETS) for name in domain.SECONDS_HISTOGRAMS}
     prometheus = PrometheusConfig(bind_address=bind_address, histogram_bucket_overrides=buckets)
-    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    except ValueError as err:  # the SDK's "Failed starting Prometheus exporter: Address already in use"
+        raise MetricsAddressError(f"MALLBOTS_TEMPORAL_METRICS_ADDRESS={bind_address}: {err}") from err
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -78,7 +86,10 @@ class MetricsServer:
     @classmethod
     def start(cls, address: str) -> MetricsServer:
         host, port = split_address(address)
-        server, thread = start_http_server(port, addr=host)
+        try:
+            server, thread = start_http_server(port, addr=host)
+        except OSError as err:
+            raise MetricsAddressError(f"MALLBOTS_METRICS_ADDRESS={address}: {err.strerror or err}") from err
         log.info("worker metrics on http://%s:%s/metrics", host, server.server_port)
         return cls(server, thread)
 

@@ -37,7 +37,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from starlette.routing import compile_path
 from starlette.types import Scope
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import HandleUpdateInput, WorkflowInterceptorClassInput
 
 from workflows.baskets.messages import basket_workflow_id
@@ -222,8 +221,3 @@ class _RequestTracingInterceptor(TracingInterceptor):
 def tracing_interceptor(provider: TracerProvider) -> TracingInterceptor:
     """On the client, it also covers every worker built from that client (workflows and activities)."""
     return _RequestTracingInterceptor(tracer=provider.get_tracer("temporalio"))
-
-
-def metrics_runtime(bind_address: str) -> Runtime:
-    """The Temporal SDK's own metrics (task latencies, slots, polls…) served for Prometheus."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))

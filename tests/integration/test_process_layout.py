@@ -6,6 +6,7 @@ left."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,3 +116,26 @@ async def test_each_process_serves_its_metrics_on_a_port_of_its_own(stack: Stack
         for port in (metrics_ports.worker, metrics_ports.worker + 1):
             body = (await scrape.get(f"http://127.0.0.1:{port}/metrics")).text
             assert "mallbots_projection_lag_seconds" in body, port
+
+
+async def test_a_taken_metrics_port_stops_the_start_naming_the_setting(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The last API process's SDK metrics port is held by another server: that child exits with the setting and
+    the reason (no traceback), and the start fails naming the child; nothing is left running."""
+    first = free_port_run(4)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", first + 3))
+        held.listen()
+        options = ephemeral_options(tmp_path / "stack", processes=ProcessLayout(workers=2, api=2))
+        options.settings = options.settings.model_copy(
+            update={"log_level": "WARNING", "temporal_metrics_address": f"127.0.0.1:{first}"}
+        )
+        stack = Stack(options)
+        with pytest.raises(RuntimeError, match=r"the API process 2 exited \(code 2\) before it was ready"):
+            async with stack:
+                pass
+    said = "".join(capfd.readouterr())  # the child's own output, which is ours
+    assert f"cannot start: MALLBOTS_TEMPORAL_METRICS_ADDRESS=127.0.0.1:{first + 3}" in said, said
+    assert "Address already in use" in said and "Traceback" not in said
+    assert stack.children == []

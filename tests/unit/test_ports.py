@@ -35,3 +35,14 @@ def test_no_free_run_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ports, "port_is_free", lambda port, host="127.0.0.1": False)
     with pytest.raises(RuntimeError, match="no 3 consecutive free ports"):
         ports.free_port_run(3, tries=5)
+
+
+def test_a_taken_worker_metrics_port_is_a_start_up_error_naming_the_setting() -> None:
+    from mallbots.metrics import MetricsAddressError, MetricsServer
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        address = f"127.0.0.1:{held.getsockname()[1]}"
+        with pytest.raises(MetricsAddressError, match=f"MALLBOTS_METRICS_ADDRESS={address}: Address already in use"):
+            MetricsServer.start(address)
